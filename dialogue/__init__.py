@@ -1,0 +1,6 @@
+"""Online dialogue sessions: announce, collect questions, answer live, keep the archive."""
+from flask import Blueprint
+
+bp = Blueprint("dialogue", __name__)
+
+from . import routes  # noqa: E402,F401
