@@ -1,7 +1,6 @@
 """Fixtures: the app on SQLite or PostgreSQL (PORTAL_TEST_DB), a database rolled back after each test,
 factories with good defaults, and a signed-in client per role."""
 import itertools
-import os
 
 import pytest
 import sqlalchemy as sa
@@ -9,58 +8,12 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from accounts import services
 from accounts.models import AgencyKind, Role, Topic
-from app import create_app
 from extensions import db, limiter
-
-TEST_DB = os.environ.get("PORTAL_TEST_DB", "sqlite")
-PASSWORD = "mật khẩu thử nghiệm 2026"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
+from testapp import PASSWORD, TEST_DB, database_url, make_test_app, is_postgresql  # noqa: F401
 
 def pytest_report_header(config):
     """Say which database this run uses, so a log shows it."""
-    kind = "sqlite" if TEST_DB == "sqlite" else "postgresql"
-    return [f"portal test database: {kind}"]
-
-
-def is_postgresql():
-    """Whether this run tests on PostgreSQL."""
-    return TEST_DB != "sqlite"
-
-
-def database_url(tmp_dir, schema):
-    """A URL for a fresh, empty database of the configured kind."""
-    if TEST_DB == "sqlite":
-        return f"sqlite:///{tmp_dir / (schema + '.sqlite3')}"
-    from config import database_url as normalise
-
-    url = sa.make_url(normalise(TEST_DB))
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:  # a schema of our own in the given database, dropped and made anew
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine.dispose()
-    url = url.update_query_dict({"options": f"-csearch_path={schema},public"})
-    return url.render_as_string(hide_password=False)
-
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
-    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "WTF_CSRF_ENABLED": False,  # switched on by the csrf fixture and in every browser test
-}
-
-
-def make_test_app(url, **overrides):
-    """An app on url, with its schema built by the migrations."""
-    from flask_migrate import upgrade
-
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
-    with app.app_context():
-        upgrade()
-    return app
+    return [f"portal test database: {'postgresql' if is_postgresql() else 'sqlite'}"]
 
 
 def _fresh_request_globals(sender, **extra):
