@@ -32,6 +32,9 @@ def record(action, obj=None, actor=None, **details):
     """Add an audit entry for an action on obj by actor (the signed-in user by default)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
+    # current_user is a proxy: record the object behind it, so the entry says "User".
+    obj = obj._get_current_object() if hasattr(obj, "_get_current_object") else obj
+    actor = actor._get_current_object() if hasattr(actor, "_get_current_object") else actor
     entry = AuditEntry(
         action=action,
         actor_id=actor.id if actor is not None else None,

@@ -69,6 +69,8 @@ def login():
                methods=["POST"], deduct_when=_attempt_failed, scope="login-2fa")
 def two_factor():
     """The second step of signing in: a fresh code from the authenticator app."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
     pending = session.get(PENDING_KEY)
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         session.pop(PENDING_KEY, None)

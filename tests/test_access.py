@@ -1,0 +1,91 @@
+"""Who may open what: every route of the portal, for every role, against one table."""
+import pytest
+
+from accounts.models import Role
+
+ANONYMOUS = "anonymous"
+ALL_ROLES = [ANONYMOUS, *Role]
+PUBLIC = frozenset(ALL_ROLES)
+SIGNED_IN = frozenset(Role)
+OFFICIALS = frozenset({Role.STAFF, Role.LEADER, Role.MODERATOR, Role.ADMIN})
+
+# endpoint: (method, path, who may use it). A new route must be added here, or test_every_route_is_in_the_table fails.
+ROUTES = {
+    "main.home": ("GET", "/", PUBLIC),
+    "main.healthz": ("GET", "/healthz", PUBLIC),
+    "main.set_language": ("POST", "/ngon-ngu", PUBLIC),
+    "accounts.login": ("GET", "/dang-nhap", PUBLIC),
+    "accounts.two_factor": ("GET", "/dang-nhap/xac-thuc", PUBLIC),
+    "accounts.logout": ("POST", "/dang-xuat", PUBLIC),
+    "accounts.register": ("GET", "/dang-ky", PUBLIC),
+    "accounts.account": ("GET", "/tai-khoan", SIGNED_IN),
+    "accounts.change_password": ("GET", "/tai-khoan/doi-mat-khau", SIGNED_IN),
+    "accounts.two_factor_setup": ("GET", "/tai-khoan/xac-thuc-hai-lop", OFFICIALS),
+    "accounts.delete_account": ("GET", "/tai-khoan/xoa", frozenset({Role.CITIZEN})),
+    "accounts.admin_users": ("GET", "/quan-tri/nguoi-dung", frozenset({Role.ADMIN})),
+    "accounts.admin_set_active": ("POST", "/quan-tri/nguoi-dung/{other}/trang-thai", frozenset({Role.ADMIN})),
+    "accounts.admin_require_two_factor": ("POST", "/quan-tri/nguoi-dung/{other}/xac-thuc-hai-lop",
+                                          frozenset({Role.ADMIN})),
+    "feedback.question_list": ("GET", "/hoi-dap", PUBLIC),
+    "feedback.survey_start": ("GET", "/danh-gia", PUBLIC),
+    "dialogue.session_list": ("GET", "/doi-thoai", PUBLIC),
+}
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints == set(ROUTES)
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_the_view_guards_the_roles_the_table_says(app, endpoint):
+    allowed = ROUTES[endpoint][2]
+    view = app.view_functions[endpoint]
+    guarded = getattr(view, "allowed_roles", None)
+    if ANONYMOUS in allowed:
+        assert guarded is None
+    else:
+        assert guarded is not None
+        assert (set(guarded) or set(Role)) == set(allowed)
+
+
+CASES = [(endpoint, role) for endpoint in sorted(ROUTES) for role in ALL_ROLES]
+
+
+@pytest.mark.parametrize("endpoint,role", CASES, ids=[f"{e}-{r}" for e, r in CASES])
+def test_route_answers_each_role_as_the_table_says(client, login_as, make_user, endpoint, role):
+    method, path, allowed = ROUTES[endpoint]
+    if role != ANONYMOUS:
+        login_as(role)
+    path = path.format(other=make_user(Role.STAFF).id)
+    response = client.open(path, method=method, data={"active": "1", "required": "0"})
+    if role in allowed:
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:
+            assert not response.headers["Location"].startswith("/dang-nhap?next=")
+    elif role == ANONYMOUS:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/dang-nhap?next=")
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("endpoint", [e for e in sorted(ROUTES) if not SIGNED_IN <= ROUTES[e][2]])
+def test_htmx_request_of_a_role_without_access_gets_403_as_a_fragment(client, login_as, make_user, endpoint):
+    method, path, allowed = ROUTES[endpoint]
+    outsider = next(r for r in Role if r not in allowed)
+    login_as(outsider)
+    path = path.format(other=make_user(Role.STAFF).id)
+    response = client.open(path, method=method, headers={"HX-Request": "true", "HX-Target": "main#main"})
+    assert response.status_code == 403
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert "<html" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", [e for e in sorted(ROUTES) if ANONYMOUS not in ROUTES[e][2]])
+def test_htmx_request_without_session_gets_401_with_a_redirect_to_sign_in(client, make_user, endpoint):
+    method, path, allowed = ROUTES[endpoint]
+    path = path.format(other=make_user(Role.STAFF).id)
+    response = client.open(path, method=method, headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/dang-nhap?next=")
