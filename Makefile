@@ -45,7 +45,7 @@ install-dev: $(VENV)/.installed-dev
 
 # Catalogs are compiled here, never committed as .mo.
 translations: install
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot --ignore-dirs='.venv .cache tests bench node_modules' .
