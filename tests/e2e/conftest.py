@@ -109,5 +109,6 @@ def sign_in(page):
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.click("form[action^='/dang-nhap'] button[type=submit]")
-        page.wait_for_load_state()
+        # The form is boosted (fetched by htmx): wait for its answer, not for a page load.
+        page.wait_for_selector(".account-link[href='/tai-khoan'], .field-error")
     return do
