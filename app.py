@@ -20,7 +20,10 @@ def create_app(test_config=None):
     logging.basicConfig(level=logging.INFO)
 
     import database  # noqa: F401  (SQLite pragmas and transaction mode)
-    import audit  # noqa: F401  (registers the model)
+    import audit  # noqa: F401  (registers the models below)
+    import feedback.models  # noqa: F401
+    import notifications  # noqa: F401
+    import search  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))

@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from accounts.auth import is_htmx
 
 ALLOWED_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "a", "blockquote"})
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
@@ -33,6 +32,17 @@ def clean_html(text):
     cleaned = _cleaner.clean(text)
     cleaned = bleach.linkify(cleaned, callbacks=[_link_attrs], skip_tags=["a"], parse_email=False)
     return Markup(_cleaner.clean(cleaned))
+
+
+def is_htmx():
+    """Whether htmx sent this request."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_json():
+    """Whether the caller asked for JSON rather than a page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.path.startswith("/api/") or best == "application/json"
 
 
 def is_partial_request():
@@ -108,8 +118,6 @@ ERROR_MESSAGES = {
 
 def error_response(code, message=None):
     """An error page in the layout, a fragment in the message area for htmx, or JSON for API callers."""
-    from accounts.auth import wants_json
-
     title_fn, text_fn = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
     text = message or text_fn()
     if wants_json() and not is_htmx():

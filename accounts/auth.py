@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from database import utcnow
 from extensions import db, login_manager
+from web import is_htmx, wants_json
 
 from . import services
 from .models import Role, User, UserSession, hash_token
@@ -70,17 +71,6 @@ def sign_out():
 def current_token():
     """The server-side session token of this browser."""
     return session.get(SESSION_TOKEN_KEY)
-
-
-def is_htmx():
-    """Whether htmx sent this request."""
-    return request.headers.get("HX-Request") == "true"
-
-
-def wants_json():
-    """Whether the caller asked for JSON rather than a page."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.path.startswith("/api/") or best == "application/json"
 
 
 def safe_next(target, fallback="main.home"):

@@ -67,7 +67,7 @@ AGENCY_KIND_LABELS = {
 }
 
 
-def _enum(cls, name):
+def portable_enum(cls, name):
     """A portable enum column: a short string with a CHECK constraint on both databases."""
     return sa.Enum(
         cls, name=name, native_enum=False, create_constraint=True, length=20,
@@ -83,8 +83,9 @@ class Agency(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(NFCString(32), unique=True)
     name: Mapped[str] = mapped_column(NFCString(200))
-    kind: Mapped[AgencyKind] = mapped_column(_enum(AgencyKind, "agency_kind"))
+    kind: Mapped[AgencyKind] = mapped_column(portable_enum(AgencyKind, "agency_kind"))
     parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Optional["Agency"]] = relationship(remote_side=[id], back_populates="children")
@@ -121,7 +122,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(NFCString(254), unique=True)
     display_name: Mapped[str] = mapped_column(NFCString(120))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), index=True)
+    role: Mapped[Role] = mapped_column(portable_enum(Role, "role"), index=True)
     agency_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("agency.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

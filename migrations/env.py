@@ -100,6 +100,8 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    from database import include_in_schema_comparison
+    conf_args.setdefault("include_object", include_in_schema_comparison)
 
     connectable = get_engine()
 

@@ -9,13 +9,15 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from accounts.models import Agency, AgencyKind, Role, User
+from database import include_in_schema_comparison
 from extensions import db
 from testapp import database_url, is_postgresql, make_test_app
 
 
 def _differences(app):
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                          "include_object": include_in_schema_comparison})
         return compare_metadata(context, db.metadata)
 
 
