@@ -68,12 +68,17 @@ def _register_guards(app):
 def _register_templates(app):
     """Helpers every template can use."""
     from accounts.models import Role
-    from web import clean_html
+    from search import highlight
+    from web import clean_html, paragraphs
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["clean_html"] = clean_html
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    # The same numeric dates in both languages (21/11/2026), as Vietnamese portals print them.
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+    app.jinja_env.filters["date"] = lambda value: format_datetime(value, "dd/MM/yyyy") if value else ""
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)
+    app.jinja_env.globals["highlight"] = highlight
 
     @app.context_processor
     def inject():
@@ -99,10 +104,12 @@ def _register_errors(app):
 
 
 def _register_cli(app):
-    """flask --app app agencies|users|demo …"""
+    """flask --app app agencies|users|demo|mail …"""
     from accounts.cli import agencies_cli, users_cli
     from demo import demo_cli
+    from notifications import mail_cli
 
     app.cli.add_command(agencies_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)

@@ -71,9 +71,28 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = False
 
+    DUE_WORKING_DAYS = int(os.environ.get("DUE_WORKING_DAYS", "10"))
+    DUE_SOON_WORKING_DAYS = 2
+    ASK_LIMIT_PER_IP = os.environ.get("ASK_LIMIT_PER_IP", "3 per hour")
+    ASK_LIMIT_PER_CONTACT = os.environ.get("ASK_LIMIT_PER_CONTACT", "5 per day")
+    TRACK_LIMIT_PER_IP = os.environ.get("TRACK_LIMIT_PER_IP", "20 per minute")
+    UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
+    ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    ATTACHMENT_MAX_COUNT = 3
+
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     PORTAL_NAME = os.environ.get("PORTAL_NAME", "Cổng tương tác")
     PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "tỉnh Gia Lai")
+
+    # Outgoing e-mail. Without MAIL_SERVER (development) messages are written to the log and marked sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)  # STARTTLS after connecting
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)  # TLS from the first byte (usually port 465)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Cổng tương tác <no-reply@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per connection and command
 
     def __init__(self):
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()

@@ -64,7 +64,70 @@ def load_demo():
     for email, role, agency, name in ACCOUNTS:
         if email not in existing_users:
             services.create_user(email, DEMO_PASSWORD, role, agency, name)
+    services.find_agency("SO-VHTTDL").requires_approval = True  # so the leader's approval can be tried
+    _load_holidays()
+    _load_questions()
     db.session.commit()
+
+
+HOLIDAYS_2026 = [
+    ("2026-01-01", "Tết Dương lịch"), ("2026-02-16", "Tết Nguyên đán"), ("2026-02-17", "Tết Nguyên đán"),
+    ("2026-02-18", "Tết Nguyên đán"), ("2026-02-19", "Tết Nguyên đán"), ("2026-02-20", "Tết Nguyên đán"),
+    ("2026-04-27", "Giỗ Tổ Hùng Vương"), ("2026-04-30", "Ngày Giải phóng miền Nam"),
+    ("2026-05-01", "Ngày Quốc tế Lao động"), ("2026-09-02", "Quốc khánh"), ("2026-09-01", "Quốc khánh"),
+    ("2027-01-01", "Tết Dương lịch"),
+]
+
+
+def _load_holidays():
+    """The public holidays, for due dates in working days."""
+    from datetime import date
+
+    from feedback.models import Holiday
+
+    known = set(db.session.scalars(sa.select(Holiday.day)))
+    for day, name in HOLIDAYS_2026:
+        if date.fromisoformat(day) not in known:
+            db.session.add(Holiday(day=date.fromisoformat(day), name=name))
+
+
+def _load_questions():
+    """Questions in every state, with answers for the published ones (once: skipped when any exists)."""
+    from datetime import timedelta
+
+    from database import utcnow
+    from demo_questions import QUESTIONS
+    from feedback import asking, workflow
+    from feedback.models import Answer, Question, QuestionEvent, QuestionState
+
+    if db.session.scalar(sa.select(sa.func.count(Question.id))):
+        return
+    topics = {t.slug: t for t in db.session.scalars(sa.select(Topic))}
+    staff = db.session.scalar(sa.select(User).where(User.email == "canbo.vhttdl@demo.gov.vn"))
+    for n, (agency_code, topic, state, title, body, answer, asker, days_ago) in enumerate(QUESTIONS):
+        asked = utcnow() - timedelta(days=days_ago + 2, hours=n)
+        question = Question(
+            tracking_code=asking.new_tracking_code(), idempotency_key=asking.new_idempotency_key(), title=title,
+            body=body, topic=topics[topic], asker_name=asker, asker_email=f"nguoidan{n + 1}@example.vn",
+            consent_publish=True, state=QuestionState(state), submitted_at=asked)
+        db.session.add(question)
+        db.session.add(QuestionEvent(question=question, action="submitted", to_state="submitted", at=asked))
+        if agency_code:
+            question.agency = services.find_agency(agency_code)
+            question.assigned_at = asked + timedelta(hours=3)
+            question.due_on = (asked + timedelta(days=14)).date()
+            db.session.add(QuestionEvent(question=question, action="assign", from_state="submitted",
+                                         to_state="assigned", agency_id=question.agency.id,
+                                         at=question.assigned_at))
+        if answer:
+            db.session.add(Answer(question=question, body_html=answer, author_id=staff.id if staff else None))
+        if state == "published":
+            question.published_at = utcnow() - timedelta(days=days_ago)
+            db.session.add(QuestionEvent(question=question, action="publish", from_state="drafted",
+                                         to_state="published", at=question.published_at))
+            db.session.flush()
+            question.answer.published_at = question.published_at
+            workflow.index_for_search(question)
 
 
 def print_accounts():

@@ -13,7 +13,9 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home():
     """What can I do here? The three services, one screen on a phone."""
-    return render("home.html")
+    from feedback.public import latest_answers
+
+    return render("home.html", latest=latest_answers(5))
 
 
 @bp.route("/ngon-ngu", methods=["POST"])

@@ -1,12 +1,37 @@
-"""Diacritic-insensitive full-text search, the same on SQLite (FTS5) and PostgreSQL (GIN over tsvector)."""
+"""Diacritic-insensitive full-text search, the same on SQLite (FTS5) and PostgreSQL (GIN over tsvector).
+
+The stored `folded` text holds only folded words: one line per text given to index() (the first is the title),
+words of [a-z0-9] separated by single spaces. Both databases then split it into exactly the same words, so the
+same documents match; the ranking is computed here in Python, so the same documents come back in the same order.
+"""
+import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import NFCText
 from extensions import db
+
+MAX_TERMS = 8
+MAX_QUERY_CHARS = 2000
+# PostgreSQL leaves words over 2047 bytes out of a tsvector while FTS5 keeps them: cut every word the same way.
+MAX_WORD = 64
+# The ranking reads at most this many matches (the newest) and this much of each: bounded work at any size.
+CANDIDATES = 500
+SCORED_CHARS = 20000
+
+# A word as both databases split folded text: a run of [a-z0-9], except that PostgreSQL's parser reads a
+# leading "12e3" as a number and splits it from letters that follow ("12e3abc" → "12e3" "abc"): split it here too.
+_WORD = re.compile(r"[0-9]+e[0-9]+(?=[a-z])|[a-z0-9]+")
+# A word of the original text for highlight(): letters and digits of any script.
+_TEXT_WORDS = re.compile(r"([^\W_]+)")
+# Sorting key for documents without a publication date: after every dated one.
+_UNDATED = datetime.min
 
 
 class SearchDocument(db.Model):
@@ -20,3 +45,161 @@ class SearchDocument(db.Model):
     object_id: Mapped[int]
     folded: Mapped[str] = mapped_column(NFCText)
     published_at: Mapped[Optional[datetime]]
+
+
+@dataclass
+class SearchPage:
+    """One page of results: object ids in rank order, how many match in all, and the folded query words."""
+
+    ids: list[int]
+    total: int
+    terms: list[str]
+
+
+def fold(text: str) -> str:
+    """Text without marks, with đ→d, in lower case: "Thủ tục đất đai" → "thu tuc dat dai"."""
+    decomposed = unicodedata.normalize("NFD", (text or "").lower())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    # đ has no decomposition, so NFD leaves it; NFC again so that stored and queried forms are one spelling.
+    return unicodedata.normalize("NFC", bare.replace("đ", "d"))
+
+
+def words(folded: str) -> list[str]:
+    """The words of folded text, as both databases split them."""
+    return [word[:MAX_WORD] for word in _WORD.findall(folded)]
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct folded words of a query, at most MAX_TERMS; everything else the user typed is dropped."""
+    found = words(fold(str(query or "")[:MAX_QUERY_CHARS]))
+    return list(dict.fromkeys(found))[:MAX_TERMS]
+
+
+def folded_document(*texts: str) -> str:
+    """What is stored for these texts: their folded words, one line per text."""
+    return "\n".join(" ".join(words(fold(text))) for text in texts)
+
+
+def index(kind: str, object_id: int, *texts: str, published_at: Optional[datetime] = None) -> SearchDocument:
+    """Put an object's texts (title first) in the search, or replace them; the caller commits."""
+    document = db.session.scalar(sa.select(SearchDocument).filter_by(kind=kind, object_id=object_id))
+    if document is None:
+        document = SearchDocument(kind=kind, object_id=object_id)
+        db.session.add(document)
+    document.folded = folded_document(*texts)
+    document.published_at = published_at
+    return document
+
+
+def remove(kind: str, object_id: int) -> None:
+    """Take an object out of the search, if it is there; the caller commits."""
+    db.session.execute(sa.delete(SearchDocument).filter_by(kind=kind, object_id=object_id))
+
+
+def search(kind: str, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
+    """The documents of a kind holding every word of the query (whole or as a prefix), best first."""
+    terms = query_terms(query)
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    if not terms:
+        return SearchPage([], 0, [])
+    where = (SearchDocument.kind == kind, _matches(terms))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(SearchDocument).where(*where))
+    if offset >= total or not limit:
+        return SearchPage([], total, terms)
+    ids = _ranked(where, terms)[offset:offset + limit] if offset < CANDIDATES else []
+    start = max(offset, CANDIDATES)
+    if len(ids) < limit and total > start:
+        ids += _newest(where, limit - len(ids), start)
+    return SearchPage(ids, total, terms)
+
+
+def _matches(terms):
+    """The condition that a document holds every term as a word or the start of one, in this database's index."""
+    if db.session.get_bind(mapper=SearchDocument).dialect.name == "postgresql":
+        return _tsvector_matches(terms)
+    return _fts5_matches(terms)
+
+
+def _tsvector_matches(terms):
+    """PostgreSQL: the very expression of ix_search_document_fts, so the GIN index is used."""
+    simple = sa.literal_column("'simple'")
+    # Terms are [a-z0-9]+ only, so joined as prefixes they cannot form any other tsquery syntax.
+    tsquery = sa.func.to_tsquery(simple, sa.bindparam("tsquery", " & ".join(f"{t}:*" for t in terms)))
+    return sa.func.to_tsvector(simple, SearchDocument.folded).bool_op("@@")(tsquery)
+
+
+def _fts5_matches(terms):
+    """SQLite: a MATCH on the FTS5 table, each term quoted as a prefix token (its rowid is the document id)."""
+    # Terms are [a-z0-9]+ only: quoted, none can be read as an FTS5 operator, column filter or bracket.
+    match = " ".join(f'"{t}"*' for t in terms)
+    fts = sa.select(sa.column("rowid")).select_from(sa.table("search_fts"))
+    return SearchDocument.id.in_(fts.where(sa.text("search_fts MATCH :fts_query").bindparams(fts_query=match)))
+
+
+def _newest_first():
+    """The order of candidates: newest publication first, undated last, then the higher object id."""
+    return SearchDocument.published_at.desc().nulls_last(), SearchDocument.object_id.desc()
+
+
+def _newest(where, limit, offset):
+    """Object ids of matches in newest-first order: the order past the ranked candidates."""
+    stmt = sa.select(SearchDocument.object_id).where(*where).order_by(*_newest_first()).limit(limit).offset(offset)
+    return list(db.session.scalars(stmt))
+
+
+def _ranked(where, terms):
+    """Object ids of the newest CANDIDATES matches, best first by relevance computed here (the same everywhere)."""
+    newest = sa.select(SearchDocument.id).where(*where).order_by(*_newest_first()).limit(CANDIDATES)
+    # Read the text only for the candidates, and only its start, so that ranking stays cheap at any size.
+    stmt = sa.select(SearchDocument.object_id, SearchDocument.published_at,
+                     sa.func.substr(SearchDocument.folded, 1, SCORED_CHARS).label("folded")
+                     ).where(SearchDocument.id.in_(newest.scalar_subquery()))
+    patterns = [_term_patterns(t) for t in terms]
+    phrase = _phrase_pattern(terms)
+    rows = db.session.execute(stmt).all()
+    rows.sort(key=lambda row: _rank_key(row, patterns, phrase), reverse=True)
+    return [row.object_id for row in rows]
+
+
+def _term_patterns(term):
+    """Regexes finding a term as a whole word and as the start of one, in folded text."""
+    start = r"(?<!\S)" + re.escape(term)
+    return re.compile(start + r"(?!\S)"), re.compile(start)
+
+
+def _phrase_pattern(terms):
+    """A regex finding all terms in a row as consecutive words (each also as a prefix), or None for one term."""
+    if len(terms) < 2:
+        return None
+    return re.compile(r"(?<!\S)" + r"\S* ".join(re.escape(t) for t in terms))
+
+
+def _rank_key(row, patterns, phrase):
+    """Sort key, higher first: term points, the query as a phrase in the title, newest, higher object id."""
+    title, _, body = (row.folded or "").partition("\n")
+    points = sum(_term_points(title, body, whole, prefix) for whole, prefix in patterns)
+    in_title = bool(phrase and phrase.search(title))
+    return points, in_title, row.published_at or _UNDATED, row.object_id
+
+
+def _term_points(title, body, whole, prefix):
+    """How well one term matches: a whole word of the title 4, the start of one 3; in the rest 2 and 1."""
+    for points, pattern, text in ((4, whole, title), (3, prefix, title), (2, whole, body), (1, prefix, body)):
+        if pattern.search(text):
+            return points
+    return 0
+
+
+def highlight(text: str, terms) -> Markup:
+    """The text, HTML-escaped, each word whose folded form starts with a term wrapped in <mark>."""
+    terms = tuple(words(fold(" ".join([terms] if isinstance(terms, str) else terms or []))))
+    # NFC so that a letter and its marks stay one word for the regex, as they are stored.
+    pieces = _TEXT_WORDS.split(unicodedata.normalize("NFC", str(text or "")))
+    # split() with a group alternates: text between words at even positions, words at odd ones.
+    return Markup("").join(Markup("<mark>{}</mark>").format(piece) if n % 2 and _starts_with(piece, terms)
+                           else piece for n, piece in enumerate(pieces))
+
+
+def _starts_with(word, terms):
+    """Whether a word of the original text, folded, starts with one of the terms."""
+    return bool(terms) and any(part.startswith(terms) for part in words(fold(word)))

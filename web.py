@@ -34,6 +34,14 @@ def clean_html(text):
     return Markup(_cleaner.clean(cleaned))
 
 
+def paragraphs(text):
+    """Plain text from a person, escaped, its blank-line-separated parts as paragraphs."""
+    from markupsafe import escape
+
+    parts = [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return Markup("".join(f"<p>{escape(p)}</p>".replace("\n", "<br>") for p in parts))
+
+
 def is_htmx():
     """Whether htmx sent this request."""
     return request.headers.get("HX-Request") == "true"
@@ -51,10 +59,10 @@ def is_partial_request():
         and request.headers.get("HX-Boosted") != "true"
 
 
-def render(page, partial=None, status=None, **context):
+def render(template_name, partial=None, status=None, **context):
     """Render the page, or only its partial for an htmx request that targets that fragment.
     A form sent back with errors answers 422, so that callers and tests can tell it was refused."""
-    template = partial if (partial and is_partial_request()) else page
+    template = partial if (partial and is_partial_request()) else template_name
     if status is None:
         refused = request.method == "POST" and any(
             isinstance(value, FlaskForm) and value.errors for value in context.values())

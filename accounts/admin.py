@@ -1,10 +1,11 @@
-"""Administrators' view of accounts: who has which role, deactivation, obliging two-factor sign-in."""
+"""Administrators' pages: accounts (roles, deactivation, obliging two-factor sign-in) and the e-mail outbox."""
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
+from notifications import OutboxMessage
 from web import render
 
 from . import bp, services
@@ -12,6 +13,7 @@ from .auth import role_required
 from .models import Role, User
 
 PER_PAGE = 50
+OUTBOX_SHOWN = 100
 
 
 @bp.route("/quan-tri/nguoi-dung")
@@ -67,3 +69,12 @@ def admin_require_two_factor(user_id):
     else:
         flash(_("Two-factor sign-in is optional again for %(email)s.", email=user.email), "success")
     return redirect(url_for("accounts.admin_users"))
+
+
+@bp.route("/quan-tri/thu-di")
+@role_required(Role.ADMIN)
+def admin_outbox():
+    """The latest e-mail, newest first: what was sent, and what waits for another attempt and why."""
+    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    messages = db.session.scalars(stmt.limit(OUTBOX_SHOWN)).all()
+    return render("admin/outbox.html", messages=messages, shown=OUTBOX_SHOWN)

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import figures, routes, staff  # noqa: E402,F401

@@ -23,3 +23,39 @@
     if (summary) summary.focus();
   });
 })();
+
+// The answer editor's buttons wrap the selected text in the few tags the portal keeps.
+(function () {
+  "use strict";
+  function wrap(textarea, tag) {
+    var start = textarea.selectionStart, end = textarea.selectionEnd;
+    var text = textarea.value.slice(start, end);
+    var out;
+    if (tag === "ul") {
+      var items = (text || "").split(/\n/).filter(Boolean).map(function (l) { return "  <li>" + l + "</li>"; });
+      out = "<ul>\n" + (items.join("\n") || "  <li></li>") + "\n</ul>";
+    } else if (tag === "a") {
+      var url = window.prompt(textarea.dataset.linkPrompt || "https://");
+      if (!url) return;
+      out = '<a href="' + url.replace(/"/g, "%22") + '">' + (text || url) + "</a>";
+    } else {
+      out = "<" + tag + ">" + text + "</" + tag + ">";
+    }
+    textarea.setRangeText(out, start, end, "end");
+    textarea.focus();
+  }
+  function init(root) {
+    root.querySelectorAll(".editor-toolbar[data-editor]").forEach(function (bar) {
+      var textarea = document.getElementById(bar.dataset.editor);
+      if (!textarea || bar.dataset.ready) return;
+      bar.dataset.ready = "1";
+      bar.hidden = false;
+      bar.addEventListener("click", function (event) {
+        var button = event.target.closest("button[data-wrap]");
+        if (button) wrap(textarea, button.dataset.wrap);
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:after:swap", function () { init(document); });
+})();

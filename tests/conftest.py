@@ -152,3 +152,70 @@ def login_as(client, auth, make_user):
         assert response.status_code == 302, response.get_data(as_text=True)
         return user
     return factory
+
+
+@pytest.fixture
+def make_question(app, make_topic, make_agency):
+    """Create a question in any state, as the workflow would have left it; answer text for answered ones."""
+    from datetime import timedelta
+
+    import search
+    from database import utcnow
+    from feedback import asking, workflow
+    from feedback.models import Answer, Question, QuestionEvent, QuestionState
+
+    def factory(state=QuestionState.SUBMITTED, agency=None, topic=None, title=None, body=None, consent=True,
+                email="nguoi.hoi@example.vn", phone=None, answer="<p>Câu trả lời của cơ quan.</p>",
+                published_days_ago=0, due_in_days=10, **fields):
+        state = QuestionState(state)
+        n = next(_counter)
+        question = Question(
+            tracking_code=asking.new_tracking_code(), idempotency_key=asking.new_idempotency_key(),
+            title=title or f"Câu hỏi số {n} về thủ tục hành chính",
+            body=body or f"Nội dung câu hỏi số {n}: xin hỏi thời hạn giải quyết hồ sơ là bao lâu?",
+            topic=topic or make_topic(), asker_name=f"Người hỏi {n}", asker_email=email, asker_phone=phone,
+            consent_publish=consent, state=state, **fields)
+        db.session.add(question)
+        db.session.add(QuestionEvent(question=question, action="submitted", to_state="submitted"))
+        if state not in (QuestionState.SUBMITTED, QuestionState.REJECTED):
+            question.agency = agency or make_agency()
+            question.assigned_at = utcnow() - timedelta(days=published_days_ago + 1)
+            question.due_on = (utcnow() + timedelta(days=due_in_days)).date()
+        if state is QuestionState.REJECTED:
+            question.rejection_reason = fields.get("rejection_reason", "spam")
+        if state in (QuestionState.DRAFTED, QuestionState.PENDING_APPROVAL, QuestionState.PUBLISHED):
+            db.session.add(Answer(question=question, body_html=answer))
+        if state is QuestionState.PUBLISHED:
+            question.published_at = utcnow() - timedelta(days=published_days_ago)
+            db.session.flush()
+            question.answer.published_at = question.published_at
+            workflow.index_for_search(question)
+        db.session.commit()
+        return question
+    return factory
+
+
+@pytest.fixture
+def paths(app, make_user, make_question, tmp_path):
+    """Fill the placeholders of a table path with real objects."""
+    from feedback.models import Attachment, QuestionState
+
+    def fill(path, **given):
+        if "{" not in path:
+            return path
+        values = {"other": given.get("other") or make_user(Role.STAFF).id}
+        if "{published}" in path:
+            values["published"] = make_question(QuestionState.PUBLISHED).id
+        if "{question}" in path or "{attachment}" in path:
+            question = make_question(QuestionState.ASSIGNED)
+            values["question"] = question.id
+            stored = "test-attachment.pdf"
+            (app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+            (app.config["UPLOAD_DIR"] / stored).write_bytes(b"%PDF-1.4 test")
+            item = Attachment(question_id=question.id, stored_name=stored, filename="giay-to.pdf",
+                              content_type="application/pdf", size=13, sha256="0" * 64)
+            db.session.add(item)
+            db.session.commit()
+            values["attachment"] = item.id
+        return path.format(**{**values, **given})
+    return fill

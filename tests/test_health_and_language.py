@@ -69,4 +69,4 @@ def test_the_catalog_holds_every_message_in_the_code(tmp_path):
         in_code = {m.id for m in read_po(f) if m.id}
     with open(ROOT / "translations" / "vi" / "LC_MESSAGES" / "messages.po", "rb") as f:
         in_catalog = {m.id for m in read_po(f) if m.id}
-    assert sorted(in_code - in_catalog) == [], "run `make extract-messages` and translate the new messages"
+    assert sorted(map(str, in_code - in_catalog)) == [], "run `make extract-messages` and translate the new messages"

@@ -44,7 +44,11 @@ def make_test_app(url, **overrides):
     """An app on url, with its schema built by the migrations."""
     from flask_migrate import upgrade
 
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    import tempfile
+    from pathlib import Path
+
+    uploads = Path(tempfile.mkdtemp(prefix="portal-uploads-"))
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": uploads, **overrides})
     with app.app_context():
         upgrade()
     return app

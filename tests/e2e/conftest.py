@@ -6,13 +6,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from axe import AXE, run_axe
 from testapp import IN_CI, database_url, make_test_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe-core-4.14.1" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -74,19 +73,7 @@ def axe_check(page):
     """Run axe-core in the page and fail on any WCAG 2.1 AA violation."""
     if not AXE.exists():
         _missing(f"{AXE} is missing (make test fetches it with npm)")
-    source = AXE.read_text()
-
-    def check(label=None):
-        if not page.evaluate("typeof axe !== 'undefined'"):
-            page.evaluate(source)  # add_script_tag is blocked by our CSP; evaluate is not
-        result = page.evaluate("async t => await axe.run(document, {runOnly: {type: 'tag', values: t}})", AXE_TAGS)
-        problems = [
-            f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
-            for v in result["violations"]
-        ]
-        assert not problems, f"axe violations on {label or page.url}:\n" + "\n".join(problems)
-
-    return check
+    return lambda label=None: run_axe(page, label)
 
 
 @pytest.fixture
