@@ -82,6 +82,7 @@ class Config:
 
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     PORTAL_NAME = os.environ.get("PORTAL_NAME", "Cổng tương tác")
+    PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")  # for links in e-mail sent from the CLI
     PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "tỉnh Gia Lai")
 
     # Outgoing e-mail. Without MAIL_SERVER (development) messages are written to the log and marked sent.

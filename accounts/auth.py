@@ -12,7 +12,7 @@ from extensions import db, login_manager
 from web import is_htmx, wants_json
 
 from . import services
-from .models import Role, User, UserSession, hash_token
+from .models import Role, UserSession
 
 SESSION_TOKEN_KEY = "sid"
 TOUCH_EVERY_SECONDS = 60

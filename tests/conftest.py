@@ -3,13 +3,12 @@ factories with good defaults, and a signed-in client per role."""
 import itertools
 
 import pytest
-import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from accounts import services
 from accounts.models import AgencyKind, Role, Topic
 from extensions import db, limiter
-from testapp import PASSWORD, TEST_DB, database_url, make_test_app, is_postgresql  # noqa: F401
+from testapp import PASSWORD, database_url, is_postgresql, make_test_app  # noqa: F401
 
 def pytest_report_header(config):
     """Say which database this run uses, so a log shows it."""
@@ -159,7 +158,6 @@ def make_question(app, make_topic, make_agency):
     """Create a question in any state, as the workflow would have left it; answer text for answered ones."""
     from datetime import timedelta
 
-    import search
     from database import utcnow
     from feedback import asking, workflow
     from feedback.models import Answer, Question, QuestionEvent, QuestionState

@@ -27,7 +27,7 @@ def test_staff_can_sign_in_and_see_their_account(client, auth, make_user):
 
 
 def test_email_is_matched_whatever_its_case(client, auth, make_user):
-    user = make_user(email="hoa@example.vn")
+    make_user(email="hoa@example.vn")
     assert auth.login("  HOA@Example.VN ").status_code == 302
 
 
@@ -36,7 +36,6 @@ def test_unknown_email_and_wrong_password_give_the_same_answer(client, auth, mak
     wrong_password = auth.login(user, password="không đúng mật khẩu")
     unknown_user = auth.login("nobody@example.vn")
     assert wrong_password.status_code == unknown_user.status_code == 422
-    message = "The e-mail or password is not correct."
 
     def error_text(response):
         text = response.get_data(as_text=True)

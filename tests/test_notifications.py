@@ -1,15 +1,10 @@
 """E-mail through the outbox, against a real SMTP server on loopback: sent once, never lost, never doubled."""
-import asyncio
 import logging
-import socket
 import threading
 from datetime import timedelta
-from email import message_from_bytes
-from email.policy import default as default_policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 import notifications
@@ -17,41 +12,12 @@ from accounts.models import Role
 from database import utcnow
 from extensions import db
 from notifications import OutboxMessage, deliver_after_response, deliver_pending, queue
+from smtp import Collector, free_port as _free_port, start_server as _start_server
 from testapp import database_url, make_test_app
 
 SUBJECT = "Câu hỏi của bạn đã được trả lời – mã HĐ-0042"
 BODY = "Kính gửi ông Nguyễn Văn Ánh,\n\nSở Tư pháp tỉnh Gia Lai đã trả lời câu hỏi của ông.\nTrân trọng."
 PASSWORD_FOR_SMTP = "s3cret-Smtp-Pa55word"
-
-
-class Collector:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self, delay=0.0):
-        self.received = []
-        self.delay = delay
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)  # a slow server, so that concurrent senders overlap
-        self.received.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 Message accepted for delivery"
-
-    def subjects(self):
-        return [message["Subject"] for _, message in self.received]
-
-
-def _free_port():
-    """A port on loopback that nobody listens on (so connecting to it is refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(handler, **smtp_options):
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **smtp_options)
-    controller.start()
-    return controller
 
 
 @pytest.fixture

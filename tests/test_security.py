@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Role
 from app import create_app
-from test_access import PUBLIC, ROUTES
+from test_access import ROUTES
 from testapp import TEST_CONFIG
 
 GET_ROUTES = sorted(e for e, (method, *_) in ROUTES.items() if method == "GET" and "{" not in ROUTES[e][1])
@@ -43,7 +43,7 @@ def _csrf_token(client, path="/dang-nhap"):
 def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app, client, login_as, make_user, endpoint,
                                                                          paths):
     method, path, allowed = ROUTES[endpoint][:3]
-    admin = login_as(Role.ADMIN)
+    login_as(Role.ADMIN)
     target = make_user(Role.STAFF)
     app.config["WTF_CSRF_ENABLED"] = True
     try:

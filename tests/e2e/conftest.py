@@ -7,6 +7,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from axe import AXE, run_axe
+from smtp import Collector, start_server
 from testapp import IN_CI, database_url, make_test_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,12 +41,23 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    """A portal with the demo data and CSRF on, as a visitor meets it."""
+def mail_server():
+    """A real SMTP server on loopback that the live portal sends its e-mail to."""
+    handler = Collector()
+    controller = start_server(handler)
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, mail_server):
+    """A portal with the demo data and CSRF on, as a visitor meets it, sending real e-mail."""
     from demo import load_demo
     from extensions import db
 
-    app = make_test_app(database_url(tmp_path_factory.mktemp("e2e"), "portal_e2e"), WTF_CSRF_ENABLED=True)
+    app = make_test_app(database_url(tmp_path_factory.mktemp("e2e"), "portal_e2e"), WTF_CSRF_ENABLED=True,
+                        MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_server.port, MAIL_TIMEOUT=5)
     with app.app_context():
         load_demo()
         db.session.remove()
