@@ -41,6 +41,22 @@ def working_days_between(start, end):
                if is_working_day(start + timedelta(days=n), holidays))
 
 
+def local_date(moment):
+    """The Vietnamese calendar day of a stored (UTC) time."""
+    from flask_babel import to_user_timezone
+
+    return to_user_timezone(moment).date()
+
+
+def local_midnight_utc(day):
+    """The stored (UTC) time at which a Vietnamese calendar day begins."""
+    from datetime import datetime, time
+
+    from flask_babel import to_utc
+
+    return to_utc(datetime.combine(day, time.min))
+
+
 def today():
     """Today in the portal's time zone (Vietnam), where due dates are counted."""
     from flask_babel import to_user_timezone

@@ -3,7 +3,7 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Response, request
@@ -58,7 +58,8 @@ def _period():
 
 def compute(start, end, agency_id=None):
     """Figures per agency for questions assigned or answered between start and end (inclusive)."""
-    low, high = datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+    # Periods and due dates are Vietnamese calendar days; stored times are UTC.
+    low, high = workdays.local_midnight_utc(start), workdays.local_midnight_utc(end + timedelta(days=1))
     stmt = sa.select(Question.agency_id, Question.assigned_at, Question.published_at, Question.due_on, Question.state) \
         .where(Question.agency_id.is_not(None),
                sa.or_(Question.assigned_at.between(low, high), Question.published_at.between(low, high),
@@ -74,10 +75,11 @@ def compute(start, end, agency_id=None):
             row.received += 1
         if state is QuestionState.PUBLISHED and published and low <= published < high:
             row.answered += 1
-            if due is None or published.date() <= due:
+            if due is None or workdays.local_date(published) <= due:
                 row.on_time += 1
             if assigned:
-                row.days.append(workdays.working_days_between(assigned.date(), published.date()))
+                row.days.append(workdays.working_days_between(workdays.local_date(assigned),
+                                                              workdays.local_date(published)))
         if state in OPEN_STATES and due is not None and due < today:
             row.overdue_now += 1
     return sorted(table.values(), key=lambda r: r.agency)

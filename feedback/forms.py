@@ -31,9 +31,9 @@ class AskForm(BaseForm):
         required(), Length(min=10, max=200, message=_l("Between %(min)d and %(max)d characters.", min=10, max=200))])
     body = TextAreaField(_l("Your question"), validators=[
         required(), Length(min=20, max=5000, message=_l("Between %(min)d and %(max)d characters.", min=20, max=5000))])
-    topic = SelectField(_l("Field"), coerce=int, validators=[required(_l("Choose the field of your question."))],
-                        validate_choice=True)
-    agency = SelectField(_l("Agency (if you know it)"), coerce=int, validators=[Optional()], validate_choice=True)
+    # The first option of each list is a prompt with the value 0; the checks below give our own messages.
+    topic = SelectField(_l("Field"), coerce=int, validate_choice=False)
+    agency = SelectField(_l("Agency (if you know it)"), coerce=int, validate_choice=False)
     name = StringField(_l("Full name"), validators=[required(), max_length(120)])
     email = EmailField(_l("E-mail"), validators=[Optional(), email_format(), max_length(254)])
     phone = StringField(_l("Phone"), filters=[normalize_phone], validators=[Optional(), phone_format])
@@ -44,13 +44,26 @@ class AskForm(BaseForm):
     idempotency_key = HiddenField()
     website = StringField(_l("Leave this field empty"))  # a honeypot: people never see it, robots fill it
 
-    def validate_email(self, field):
-        """An e-mail or a phone, so the agency can reach the asker."""
-        if not field.data and not self.phone.data:
-            raise ValidationError(_l("Give an e-mail address or a phone number, so that we can reach you."))
+    def validate_topic(self, field):
+        """A field from the list is needed."""
+        if not field.data or field.data not in {value for value, _label in field.choices if value}:
+            raise ValidationError(_l("Choose the field of your question."))
 
-    def validate_phone(self, field):
-        """Either contact will do; the e-mail field carries the message when both are missing."""
+    def validate_agency(self, field):
+        """The agency is optional, but must be one of the list when given."""
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose an agency from the list."))
+
+    def validate(self, extra_validators=None):
+        """Check each field, then that there is a way to reach the asker (an e-mail or a phone)."""
+        valid = super().validate(extra_validators)
+        if not self.email.data and not self.phone.data:
+            # Optional() stops the e-mail's own checks when it is empty, so the rule that needs both
+            # fields lives here; the message stands by the e-mail field.
+            self.email.errors = [*self.email.errors,
+                                 _l("Give an e-mail address or a phone number, so that we can reach you.")]
+            return False
+        return valid
 
 
 class TrackForm(BaseForm):

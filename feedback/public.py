@@ -71,7 +71,7 @@ class Listing:
         """The query string of this listing with some values changed (for links)."""
         values = {"q": self.q, "topic": self.topic, "agency": self.agency, "period": self.period,
                   "page": self.page, **changes}
-        return {k: v for k, v in values.items() if v not in (None, "", 1) or (k == "page" and v != 1)}
+        return {k: v for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)}
 
     def _filtered(self, stmt):
         if self.topic:

@@ -23,8 +23,6 @@ def _ask_form():
     agencies = db.session.execute(sa.select(Agency.id, Agency.name).order_by(Agency.name)).all()
     form.topic.choices = [(0, _("— Choose a field —"))] + [tuple(t) for t in topics]
     form.agency.choices = [(0, _("— I don't know —"))] + [tuple(a) for a in agencies]
-    if form.topic.data == 0:
-        form.topic.data = None
     if not form.idempotency_key.data:
         form.idempotency_key.data = asking.new_idempotency_key()
     if current_user.is_authenticated and request.method == "GET":
@@ -154,8 +152,9 @@ def question_helpful(question_id):
     if not is_htmx():
         flash(_("Thank you for your opinion.") if recorded else _("You have already given your opinion."),
               "success")
-        return redirect(url_for("feedback.question_detail", question_id=question.id))
-    response = render("feedback/_helpful.html", question=question, voted=True, recorded=recorded)
+        response = redirect(url_for("feedback.question_detail", question_id=question.id))
+    else:
+        response = render("feedback/_helpful.html", question=question, voted=True, recorded=recorded)
     return public.remember_voter(response)
 
 

@@ -77,6 +77,9 @@ def _move(question, action, actor, note=None, agency=None):
         if question.state not in TRANSITIONS[action][0]:
             raise WorkflowError(_("This cannot be done while the question is “%(state)s”.",
                                   state=question.state.label))
+        if action == "publish" and works_on(actor, question) and question.agency.requires_approval:
+            raise WorkflowError(_("In your agency a leader approves answers before publication: "
+                                  "send the answer for approval."))
         raise WorkflowError(_("You are not allowed to do this with this question."))
     previous = question.state
     question.state = TRANSITIONS[action][1]
@@ -95,14 +98,19 @@ def reject(question, actor, reason, note=None, duplicate_of=None):
     """Refuse a question with a reason (a duplicate points to the question that answers it)."""
     from .models import RejectionReason
 
-    reason = RejectionReason(reason)
+    try:
+        reason = RejectionReason(reason)
+    except ValueError:
+        raise WorkflowError(_("Choose the reason for the rejection.")) from None
     if reason is RejectionReason.DUPLICATE:
-        if duplicate_of is None or duplicate_of.id == question.id:
-            raise WorkflowError(_("Give the number of the question this one repeats."))
+        # The asker is sent to the earlier answer, so it must be one the public can read.
+        if (duplicate_of is None or duplicate_of.id == question.id or duplicate_of.state is not S.PUBLISHED
+                or not duplicate_of.consent_publish):
+            raise WorkflowError(_("Give the number of a published question that already answers this one."))
         question.duplicate_of = duplicate_of
     question.rejection_reason = reason
     question.rejection_note = note or None
-    _move(question, "reject", actor, note=reason.label if not note else f"{reason.label}: {note}")
+    _move(question, "reject", actor, note=str(reason.label) if not note else f"{reason.label}: {note}")
 
 
 def assign(question, actor, agency):
@@ -124,21 +132,26 @@ def claim(question, actor):
     db.session.add(QuestionEvent(question=question, actor_id=actor.id, action="claim",
                                  from_state=question.state.value, to_state=question.state.value,
                                  agency_id=question.agency_id))
+    audit.record("question.claim", question, actor=actor)
 
 
 def save_draft(question, actor, body_html):
     """Keep the answer being written (sanitized); the question is then in progress."""
     cleaned = str(clean_html(text_to_html(body_html or ""))).strip()
-    if not cleaned:
+    if not plain_text(cleaned):
         raise WorkflowError(_("Write the answer before saving it."))
-    answer = question.answer or Answer(question=question)
+    answer = question.answer
+    if answer is None:
+        answer = Answer(question=question)
+        db.session.add(answer)
     answer.body_html = cleaned
     answer.author_id = actor.id
-    db.session.add(answer)
     if question.state is S.ASSIGNED:
         _move(question, "save_draft", actor)
     elif not works_on(actor, question) or question.state is not S.DRAFTED:
         raise WorkflowError(_("You are not allowed to do this with this question."))
+    else:
+        audit.record("question.save_draft", question, actor=actor)
     if question.claimed_by_id is None:
         question.claimed_by = actor
     return answer
@@ -218,6 +231,7 @@ def add_note(question, actor, body):
         raise WorkflowError(_("The note is empty."))
     note = InternalNote(question_id=question.id, author_id=actor.id, body=body.strip())
     db.session.add(note)
+    audit.record("question.note", question, actor=actor)
     return note
 
 
