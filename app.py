@@ -107,11 +107,12 @@ def _register_cli(app):
     """flask --app app agencies|users|demo|mail …"""
     from accounts.cli import agencies_cli, users_cli
     from demo import demo_cli
-    from feedback.cli import questions_cli
+    from feedback.cli import holidays_cli, questions_cli
     from notifications import mail_cli
 
     app.cli.add_command(agencies_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(questions_cli)
+    app.cli.add_command(holidays_cli)
     app.cli.add_command(mail_cli)

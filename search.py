@@ -9,6 +9,7 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Optional
 
 import sqlalchemy as sa
@@ -112,12 +113,14 @@ def search(kind: str, query: str, limit: int = 20, offset: int = 0) -> SearchPag
         return SearchPage([], 0, [])
     where = (_kind_is(kind), _matches(terms))
     with _steered_to_the_index():
-        candidates = db.session.execute(_candidates(where)).all()
-        total = candidates[0].total if candidates else 0
-        # Past the ranked candidates the order is simply newest first, so every match has one place in the pages.
-        start = max(offset, CANDIDATES)
-        rest = _newest(where, offset + limit - start, start) if total > start and offset + limit > start else []
-    return SearchPage(_ranked(candidates, terms)[offset:offset + limit] + rest, total, terms)
+        if offset >= CANDIDATES:  # a page past the ranked candidates: simply newest first
+            rows = _newest(where, limit, offset)
+            return SearchPage([row.object_id for row in rows], rows[0].total if rows else _count(where), terms)
+        rows = _newest(where, max(CANDIDATES, offset + limit), 0)
+        texts = _texts([row.id for row in rows[:CANDIDATES]])
+    # The newest CANDIDATES matches are ranked; after them every other match follows, newest first.
+    ids = _ranked(rows[:CANDIDATES], texts, terms) + [row.object_id for row in rows[CANDIDATES:]]
+    return SearchPage(ids[offset:offset + limit], rows[0].total if rows else 0, terms)
 
 
 def _on_postgresql():
@@ -169,33 +172,35 @@ def _steered_to_the_index():
     db.session.execute(_RESTORE_PLANNER, {"seqscan": saved.seqscan, "work_mem": saved.work_mem})
 
 
-def _candidates(where):
-    """The newest CANDIDATES matches with the start of their text, each row also carrying the count of all matches."""
-    newest = (sa.select(SearchDocument.id, sa.func.count().over().label("total")).where(*where)
-              .order_by(*_newest_first()).limit(CANDIDATES).subquery())
-    # Only the candidates' text is read, and only its start, so that ranking stays cheap at any size.
-    return (sa.select(SearchDocument.object_id, SearchDocument.published_at, newest.c.total,
-                      sa.func.substr(SearchDocument.folded, 1, SCORED_CHARS).label("folded"))
-            .join(newest, newest.c.id == SearchDocument.id))
-
-
 def _newest_first():
     """The order of candidates: newest publication first, undated last, then the higher object id."""
     return SearchDocument.published_at.desc().nulls_last(), SearchDocument.object_id.desc()
 
 
 def _newest(where, limit, offset):
-    """Object ids of matches in newest-first order: the order past the ranked candidates."""
-    stmt = sa.select(SearchDocument.object_id).where(*where).order_by(*_newest_first()).limit(limit).offset(offset)
-    return list(db.session.scalars(stmt))
+    """Matches newest first, each row carrying the count of all matches: one pass over them for both."""
+    return db.session.execute(
+        sa.select(SearchDocument.id, SearchDocument.object_id, SearchDocument.published_at,
+                  sa.func.count().over().label("total"))
+        .where(*where).order_by(*_newest_first()).limit(limit).offset(offset)).all()
 
 
-def _ranked(candidates, terms):
-    """Object ids of the candidates, best first by a relevance computed here, so the same on every database."""
-    patterns = [_term_patterns(t) for t in terms]
-    phrase = _phrase_pattern(terms)
-    return [row.object_id for row in sorted(candidates, key=lambda row: _rank_key(row, patterns, phrase),
-                                            reverse=True)]
+def _count(where):
+    """How many documents match."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(SearchDocument).where(*where))
+
+
+def _texts(ids):
+    """The start of the folded text of these documents, by id: enough to rank them, cheap at any size."""
+    stmt = sa.select(SearchDocument.id, sa.func.substr(SearchDocument.folded, 1, SCORED_CHARS)).where(
+        SearchDocument.id.in_(ids))
+    return dict(db.session.execute(stmt).all())
+
+
+def _ranked(rows, texts, terms):
+    """Object ids of the rows, best first by a relevance computed here from stored data: the same everywhere."""
+    key = partial(_rank_key, texts=texts, patterns=[_term_patterns(t) for t in terms], phrase=_phrase_pattern(terms))
+    return [row.object_id for row in sorted(rows, key=key, reverse=True)]
 
 
 def _term_patterns(term):
@@ -211,9 +216,9 @@ def _phrase_pattern(terms):
     return re.compile(r"(?<!\S)" + r"\S* ".join(re.escape(t) for t in terms))
 
 
-def _rank_key(row, patterns, phrase):
+def _rank_key(row, texts, patterns, phrase):
     """Sort key, higher first: term points, the query as a phrase in the title, newest, higher object id."""
-    title, _, body = (row.folded or "").partition("\n")
+    title, _, body = (texts.get(row.id) or "").partition("\n")
     points = sum(_term_points(title, body, whole, prefix) for whole, prefix in patterns)
     in_title = bool(phrase and phrase.search(title))
     return points, in_title, row.published_at or _UNDATED, row.object_id

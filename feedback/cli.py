@@ -46,3 +46,35 @@ def remind_command():
         count = remind_due_soon()
     sent, failed = notifications.deliver_pending()
     click.echo(f"Reminded about {count} questions; e-mail sent {sent}, failed {failed}.")
+
+
+holidays_cli = AppGroup("holidays", help="Public holidays, which do not count as working days.")
+
+
+@holidays_cli.command("add")
+@click.argument("day")
+@click.argument("name")
+def add_holiday(day, name):
+    """Add a holiday: DAY as YYYY-MM-DD, then its NAME."""
+    from datetime import date
+
+    from .models import Holiday
+
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise click.ClickException(f"Not a date: {day} (write it as YYYY-MM-DD).") from None
+    if db.session.scalar(sa.select(Holiday.id).where(Holiday.day == parsed)):
+        raise click.ClickException(f"{parsed.isoformat()} is already a holiday.")
+    db.session.add(Holiday(day=parsed, name=name.strip() or "Ngày nghỉ"))
+    db.session.commit()
+    click.echo(f"Added holiday {parsed.isoformat()}: {name}")
+
+
+@holidays_cli.command("list")
+def list_holidays():
+    """List the holidays, oldest first."""
+    from .models import Holiday
+
+    for holiday in db.session.scalars(sa.select(Holiday).order_by(Holiday.day)):
+        click.echo(f"{holiday.day.isoformat()}  {holiday.name}")

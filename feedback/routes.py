@@ -4,7 +4,8 @@ from flask import abort, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from accounts.models import Agency, Topic
+from accounts.auth import role_required
+from accounts.models import Agency, Role, Topic
 from extensions import db, limiter
 from notifications import deliver_after_response
 from web import is_htmx, render
@@ -175,3 +176,12 @@ def question_export(fmt):
 def survey_start():
     """Rate a completed dossier: the entry point printed on result slips."""
     return render("feedback/survey_start.html")
+
+
+@bp.route("/tai-khoan/cau-hoi")
+@role_required(Role.CITIZEN)
+def my_questions():
+    """A citizen's own questions, newest first, with where each stands."""
+    questions = db.session.scalars(sa.select(Question).where(Question.asker_user_id == current_user.id)
+                                   .order_by(Question.submitted_at.desc(), Question.id.desc())).all()
+    return render("feedback/my_questions.html", questions=questions)

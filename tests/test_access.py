@@ -33,6 +33,7 @@ ROUTES = {
     "accounts.admin_outbox": ("GET", "/quan-tri/thu-di", frozenset({Role.ADMIN})),
     "feedback.question_list": ("GET", "/hoi-dap", PUBLIC),
     "feedback.ask": ("GET", "/hoi-dap/dat-cau-hoi", PUBLIC),
+    "feedback.my_questions": ("GET", "/tai-khoan/cau-hoi", frozenset({Role.CITIZEN})),
     "feedback.ask_check": ("POST", "/hoi-dap/dat-cau-hoi/kiem-tra?field=title", PUBLIC),
     "feedback.asked": ("GET", "/hoi-dap/da-gui", PUBLIC),
     "feedback.track": ("GET", "/tra-cuu", PUBLIC),

@@ -496,3 +496,18 @@ def test_the_ask_form_wires_each_checked_field_to_its_own_message_slot(client, t
     assert 'id="title-error" aria-live="polite"' in page
     assert 'name="idempotency_key"' in page
     assert 'enctype="multipart/form-data"' in page
+
+
+def test_a_citizen_sees_their_own_questions_and_answers_only(client, login_as, make_question):
+    from extensions import db
+    from feedback.models import QuestionState
+
+    citizen = login_as("citizen")
+    mine = make_question(QuestionState.PUBLISHED, title="Câu hỏi của tôi về hộ tịch", consent=False,
+                         answer="<p>Trả lời riêng cho tôi.</p>")
+    mine.asker_user_id = citizen.id
+    make_question(QuestionState.PUBLISHED, title="Câu hỏi của người khác")
+    db.session.commit()
+    page = client.get("/tai-khoan/cau-hoi").get_data(as_text=True)
+    assert "Câu hỏi của tôi về hộ tịch" in page and "Trả lời riêng cho tôi." in page
+    assert "Câu hỏi của người khác" not in page

@@ -46,3 +46,17 @@ def test_questions_due_later_answered_or_overdue_are_not_reminded(app, make_agen
     db.session.commit()
     app.test_cli_runner().invoke(args=["questions", "remind"])
     assert _reminders() == []
+
+
+def test_holidays_are_added_on_the_command_line_and_move_due_dates(app):
+    from datetime import date
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["holidays", "add", "2026-12-31", "Nghỉ bù cuối năm"])
+    assert result.exit_code == 0, result.output
+    assert "2026-12-31" in runner.invoke(args=["holidays", "list"]).output
+    assert workdays.add_working_days(date(2026, 12, 30), 1) == date(2027, 1, 1)  # Wednesday; Thursday 31/12 is off
+    again = runner.invoke(args=["holidays", "add", "2026-12-31", "Lần nữa"])
+    assert again.exit_code != 0 and "already" in again.output
+    bad = runner.invoke(args=["holidays", "add", "31/12/2026", "Sai định dạng"])
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
