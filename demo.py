@@ -104,6 +104,7 @@ def _load_questions():
         return
     topics = {t.slug: t for t in db.session.scalars(sa.select(Topic))}
     staff = db.session.scalar(sa.select(User).where(User.email == "canbo.vhttdl@demo.gov.vn"))
+    moderator = db.session.scalar(sa.select(User).where(User.email == "kiemduyet@demo.gov.vn"))
     for n, (agency_code, topic, state, title, body, answer, asker, days_ago) in enumerate(QUESTIONS):
         asked = utcnow() - timedelta(days=days_ago + 2, hours=n)
         question = Question(
@@ -118,13 +119,14 @@ def _load_questions():
             question.due_on = (asked + timedelta(days=14)).date()
             db.session.add(QuestionEvent(question=question, action="assign", from_state="submitted",
                                          to_state="assigned", agency_id=question.agency.id,
-                                         at=question.assigned_at))
+                                         at=question.assigned_at, actor_id=moderator.id if moderator else None))
         if answer:
             db.session.add(Answer(question=question, body_html=answer, author_id=staff.id if staff else None))
         if state == "published":
             question.published_at = utcnow() - timedelta(days=days_ago)
             db.session.add(QuestionEvent(question=question, action="publish", from_state="drafted",
-                                         to_state="published", at=question.published_at))
+                                         to_state="published", at=question.published_at,
+                                         actor_id=staff.id if staff else None))
             db.session.flush()
             question.answer.published_at = question.published_at
             workflow.index_for_search(question)

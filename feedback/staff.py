@@ -199,4 +199,5 @@ def attachment(attachment_id):
 @bp.context_processor
 def _helpers():
     """Due-date badges and history labels for the question templates."""
-    return {"due_status": workflow.due_status, "event_labels": workflow.EVENT_LABELS}
+    return {"due_status": workflow.due_status, "event_labels": workflow.EVENT_LABELS,
+            "html_to_editable": workflow.html_to_editable}

@@ -247,6 +247,17 @@ def text_to_html(text):
     return "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in parts)
 
 
+def html_to_editable(html):
+    """The stored answer as the editor shows it: plain paragraphs when it has no lists or quotes."""
+    import re
+
+    if not html or any(tag in html for tag in BLOCK_TAGS[1:]):
+        return html or ""
+    text = re.sub(r"</p>\s*<p>", "\n\n", html.strip())
+    text = re.sub(r"^<p>|</p>$", "", text)
+    return re.sub(r"<br\s*/?>", "\n", text)
+
+
 EVENT_LABELS = {
     "submitted": _l("sent the question"),
     "assign": _l("assigned it to the agency"),
