@@ -21,6 +21,7 @@ def create_app(test_config=None):
 
     import database  # noqa: F401  (SQLite pragmas and transaction mode)
     import audit  # noqa: F401  (registers the models below)
+    import dialogue.models  # noqa: F401
     import feedback.models  # noqa: F401
     import notifications  # noqa: F401
     import search  # noqa: F401
