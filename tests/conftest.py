@@ -194,7 +194,7 @@ def make_question(app, make_topic, make_agency):
 
 
 @pytest.fixture
-def paths(app, make_user, make_question, tmp_path):
+def paths(app, make_user, make_question, make_dialogue_session, make_dialogue_question, tmp_path):
     """Fill the placeholders of a table path with real objects."""
     from feedback.models import Attachment, QuestionState
 
@@ -215,5 +215,74 @@ def paths(app, make_user, make_question, tmp_path):
             db.session.add(item)
             db.session.commit()
             values["attachment"] = item.id
+        if "{session}" in path or "{dquestion}" in path:
+            from dialogue.models import SessionState
+
+            session = make_dialogue_session(SessionState.LIVE)  # of an agency no test user belongs to
+            values["session"] = session.id
+            values["dquestion"] = make_dialogue_question(session).id
         return path.format(**{**values, **given})
     return fill
+
+
+@pytest.fixture
+def make_dialogue_session(app, make_topic, make_agency):
+    """Create a dialogue session in any state, with two officials; questions open from yesterday to tomorrow."""
+    from datetime import timedelta
+
+    from database import utcnow
+    from dialogue.models import DialogueOfficial, DialogueSession, SessionState
+
+    def factory(state=SessionState.ANNOUNCED, agency=None, title=None, starts_in_hours=2, **fields):
+        n = next(_counter)
+        now = utcnow()
+        starts = now + timedelta(hours=starts_in_hours)
+        session = DialogueSession(
+            title=title or f"Đối thoại trực tuyến số {n} về cải cách hành chính",
+            topic=make_topic(), host_agency=agency or make_agency(),
+            description_html="<p>Lãnh đạo Sở trả lời câu hỏi của người dân và doanh nghiệp.</p>",
+            starts_at=starts, ends_at=starts + timedelta(hours=2),
+            questions_open_at=now - timedelta(days=1), questions_close_at=starts + timedelta(hours=2),
+            state=SessionState(state), **fields)
+        session.officials = [DialogueOfficial(name="Nguyễn Văn Lãnh", position="Giám đốc Sở", position_order=1),
+                             DialogueOfficial(name="Trần Thị Phó", position="Phó Giám đốc Sở", position_order=2)]
+        db.session.add(session)
+        db.session.commit()
+        return session
+    return factory
+
+
+@pytest.fixture
+def make_dialogue_question(app):
+    """Create a question in a session, in any state (answered ones get an answer by the first official)."""
+    from database import utcnow
+    from dialogue import services
+    from dialogue.models import DialogueAnswer, DialogueQuestion, DialogueQuestionState as Q
+    from feedback.asking import new_idempotency_key
+
+    def factory(session, state=Q.APPROVED, body=None, votes=0, anonymous=False, email="nguoi.xem@example.vn"):
+        n = next(_counter)
+        state = Q(state)
+        question = DialogueQuestion(session=session, idempotency_key=new_idempotency_key(),
+                                    body=body or f"Câu hỏi đối thoại số {n}: thủ tục này mất bao lâu?",
+                                    asker_name=f"Người xem {n}", anonymous=anonymous, asker_email=email,
+                                    state=state, vote_count=votes)
+        db.session.add(question)
+        db.session.flush()
+        if state is not Q.NEW:
+            question.approved_at = utcnow()
+        if state is Q.ANSWERED:
+            question.answered_at = utcnow()
+            answer = DialogueAnswer(question=question, official=session.officials[0],
+                                    body_html="<p>Thủ tục được giải quyết trong 5 ngày làm việc.</p>")
+            db.session.add(answer)
+            db.session.flush()
+            services.index_answered(question, answer)
+        elif state in (Q.APPROVED, Q.SHORTLISTED):
+            import search
+
+            search.index(services.search_kind(session.id), question.id, question.shown_body,
+                         published_at=question.approved_at)
+        db.session.commit()
+        return question
+    return factory
