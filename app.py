@@ -45,6 +45,8 @@ def create_app(test_config=None):
     app.register_blueprint(feedback_bp)
     app.register_blueprint(dialogue_bp)
 
+    if app.config["ENV_NAME"] == "production" and not app.config.get("MAIL_SERVER"):
+        app.logger.warning("MAIL_SERVER is not set: e-mail to citizens and staff is only written to the log.")
     _register_guards(app)
     _register_templates(app)
     _register_errors(app)

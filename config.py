@@ -76,9 +76,17 @@ class Config:
     ASK_LIMIT_PER_IP = os.environ.get("ASK_LIMIT_PER_IP", "3 per hour")
     ASK_LIMIT_PER_CONTACT = os.environ.get("ASK_LIMIT_PER_CONTACT", "5 per day")
     TRACK_LIMIT_PER_IP = os.environ.get("TRACK_LIMIT_PER_IP", "20 per minute")
+    # A live dialogue draws many people at once, often behind one office or café address: looser per address.
+    DIALOGUE_ASK_LIMIT_PER_IP = os.environ.get("DIALOGUE_ASK_LIMIT_PER_IP", "10 per hour")
+    DIALOGUE_ASK_LIMIT_PER_CONTACT = os.environ.get("DIALOGUE_ASK_LIMIT_PER_CONTACT", "5 per day")
+    DIALOGUE_VOTE_LIMIT_PER_IP = os.environ.get("DIALOGUE_VOTE_LIMIT_PER_IP", "120 per minute")
     UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
     ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
     ATTACHMENT_MAX_COUNT = 3
+
+    DIALOGUE_STREAM_HOSTS = tuple(os.environ.get(
+        "DIALOGUE_STREAM_HOSTS", "youtube.com,www.youtube.com,m.youtube.com,youtu.be").split(","))
+    DIALOGUE_COVER_MAX_BYTES = 2 * 1024 * 1024
 
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     PORTAL_NAME = os.environ.get("PORTAL_NAME", "Cổng tương tác")

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 
 from accounts import services
 from accounts.models import Agency, AgencyKind, Role, Topic, User
+from demo_dialogue import load_dialogue
 from extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
@@ -67,6 +68,7 @@ def load_demo():
     services.find_agency("SO-VHTTDL").requires_approval = True  # so the leader's approval can be tried
     _load_holidays()
     _load_questions()
+    load_dialogue()
     db.session.commit()
 
 

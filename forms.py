@@ -3,7 +3,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import validators
+from wtforms import FieldList, FormField, PasswordField, validators
 
 
 def _nfc(value):
@@ -18,11 +18,11 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            """Add the NFC filter to every field, before its own filters."""
-            filters = list(unbound_field.kwargs.get("filters", []))
-            if not unbound_field.field_class.__name__.startswith("Password"):
-                filters.insert(0, _nfc)
-            options["filters"] = filters
+            """Add the NFC filter to every field, before its own filters (not to passwords, nor to lists and
+            sub-forms, which take no filters: the fields inside them get theirs)."""
+            if issubclass(unbound_field.field_class, (FieldList, FormField, PasswordField)):
+                return unbound_field.bind(form=form, **options)
+            options["filters"] = [_nfc, *unbound_field.kwargs.get("filters", [])]
             return unbound_field.bind(form=form, **options)
 
 

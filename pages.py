@@ -13,9 +13,10 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home():
     """What can I do here? The three services, one screen on a phone."""
+    from dialogue.live import home_session
     from feedback.public import latest_answers
 
-    return render("home.html", latest=latest_answers(5))
+    return render("home.html", latest=latest_answers(5), dialogue=home_session())
 
 
 @bp.route("/ngon-ngu", methods=["POST"])

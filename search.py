@@ -25,7 +25,7 @@ MAX_QUERY_CHARS = 2000
 MAX_WORD = 64
 # The ranking reads at most this many matches (the newest) and this much of each: bounded work at any size.
 CANDIDATES = 500
-SCORED_CHARS = 20000
+SCORED_CHARS = 10000
 # PostgreSQL's bitmap of matching rows must fit in work_mem to stay exact: ~10 MB for a million documents.
 WORK_MEM_BYTES = 64 * 1024 * 1024
 
@@ -199,14 +199,8 @@ def _texts(ids):
 
 def _ranked(rows, texts, terms):
     """Object ids of the rows, best first by a relevance computed here from stored data: the same everywhere."""
-    key = partial(_rank_key, texts=texts, patterns=[_term_patterns(t) for t in terms], phrase=_phrase_pattern(terms))
+    key = partial(_rank_key, texts=texts, terms=terms, phrase=_phrase_pattern(terms))
     return [row.object_id for row in sorted(rows, key=key, reverse=True)]
-
-
-def _term_patterns(term):
-    """Regexes finding a term as a whole word and as the start of one, in folded text."""
-    start = r"(?<!\S)" + re.escape(term)
-    return re.compile(start + r"(?!\S)"), re.compile(start)
 
 
 def _phrase_pattern(terms):
@@ -216,18 +210,21 @@ def _phrase_pattern(terms):
     return re.compile(r"(?<!\S)" + r"\S* ".join(re.escape(t) for t in terms))
 
 
-def _rank_key(row, texts, patterns, phrase):
+def _rank_key(row, texts, terms, phrase):
     """Sort key, higher first: term points, the query as a phrase in the title, newest, higher object id."""
     title, _, body = (texts.get(row.id) or "").partition("\n")
-    points = sum(_term_points(title, body, whole, prefix) for whole, prefix in patterns)
+    # Stored words are separated by single spaces (lines by newlines): padded, a word is found with a plain `in`.
+    padded_title, padded_body = f" {title} ", " {} ".format(body.replace("\n", " "))
+    points = sum(_term_points(padded_title, padded_body, term) for term in terms)
     in_title = bool(phrase and phrase.search(title))
     return points, in_title, row.published_at or _UNDATED, row.object_id
 
 
-def _term_points(title, body, whole, prefix):
+def _term_points(title, body, term):
     """How well one term matches: a whole word of the title 4, the start of one 3; in the rest 2 and 1."""
-    for points, pattern, text in ((4, whole, title), (3, prefix, title), (2, whole, body), (1, prefix, body)):
-        if pattern.search(text):
+    whole, start = f" {term} ", f" {term}"
+    for points, needle, text in ((4, whole, title), (3, start, title), (2, whole, body), (1, start, body)):
+        if needle in text:
             return points
     return 0
 

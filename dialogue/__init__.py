@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("dialogue", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import archive, manage, routes  # noqa: E402,F401

@@ -68,6 +68,30 @@ def questions_open(session, now=None):
             and session.questions_open_at <= now < session.questions_close_at)
 
 
+def votes_open(session):
+    """Whether people may still upvote: while the session is announced or live, not after it ended."""
+    return session.state in (S.ANNOUNCED, S.LIVE)
+
+
+def find_question_by_key(key):
+    """The question already made from this form (its idempotency key), if any."""
+    import sqlalchemy as sa
+
+    return db.session.scalar(sa.select(DialogueQuestion).where(DialogueQuestion.idempotency_key == key))
+
+
+def submit_question(session, key, body, name, anonymous=False, email=None, phone=None):
+    """Store a question from the public while the window is open; it waits for moderation (not yet public,
+    so the session's version does not move and live pages are not refetched for it)."""
+    if not questions_open(session):
+        raise DialogueError(_("Questions are not accepted for this session now."))
+    question = DialogueQuestion(session_id=session.id, idempotency_key=key, body=body, asker_name=name,
+                                anonymous=bool(anonymous), asker_email=(email or "").lower() or None,
+                                asker_phone=phone or None)
+    db.session.add(question)
+    return question
+
+
 def move_session(session, to_state, actor):
     """Move a session to its next state (announce, go live, end), recorded in the audit log."""
     to_state = S(to_state)

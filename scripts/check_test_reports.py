@@ -24,7 +24,8 @@ def check(path):
             if case.find(outcome) is not None:
                 problems.append(f"{path}: {outcome}: {name}")
         skipped = case.find("skipped")
-        if skipped is not None and not (skipped.get("message") or "").split(": ", 1)[-1].startswith("only on "):
+        reason = (skipped.get("message") or "").removeprefix("Skipped: ") if skipped is not None else ""
+        if skipped is not None and not reason.startswith("only on "):
             problems.append(f"{path}: skipped: {name} ({skipped.get('message')})")
     if total == 0:
         problems.append(f"{path}: no test ran")

@@ -59,3 +59,19 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:after:swap", function () { init(document); });
 })();
+
+// Live pollers: a poll is skipped while the person edits inside the area it would refresh (an open panel or a
+// focused field), so a refresh never closes what they opened or touches what they type; it resumes after.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var source = ctx && ctx.sourceElement;
+    var selector = source && source.getAttribute && source.getAttribute("data-pause-while-editing");
+    if (!selector) return;
+    var area = document.querySelector(selector);
+    var active = document.activeElement;
+    var typing = active && area && area.contains(active) && active.matches("input, textarea, select");
+    if (area && (typing || area.querySelector("details[open]"))) event.preventDefault();
+  });
+})();

@@ -221,6 +221,15 @@ def paths(app, make_user, make_question, make_dialogue_session, make_dialogue_qu
             session = make_dialogue_session(SessionState.LIVE)  # of an agency no test user belongs to
             values["session"] = session.id
             values["dquestion"] = make_dialogue_question(session).id
+        if "{ended_session}" in path:  # the archive: an ended session with a cover and an answered question
+            from dialogue.models import DialogueQuestionState, SessionState
+
+            covers = app.config["UPLOAD_DIR"] / "covers"
+            covers.mkdir(parents=True, exist_ok=True)
+            (covers / ("0" * 32 + ".png")).write_bytes(b"\x89PNG\r\n\x1a\n test cover")
+            ended = make_dialogue_session(SessionState.ENDED, cover_image="0" * 32 + ".png")
+            make_dialogue_question(ended, DialogueQuestionState.ANSWERED)
+            values["ended_session"] = ended.id
         return path.format(**{**values, **given})
     return fill
 

@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from markupsafe import Markup
 
 import search
 from extensions import db
+from testapp import is_postgresql
 
 CORPORA = Path("/work/shared/corpora")
 DAY = timedelta(days=1)
@@ -288,6 +290,29 @@ def test_search_works_inside_a_request(app):
     db.session.flush()
     with app.test_request_context("/hoi-dap?q=dat+dai"):
         assert _ids("dat dai") == [1]
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="only on PostgreSQL: the GIN index")
+def test_on_postgresql_the_search_queries_read_the_gin_index():
+    """Without it every row's tsvector is computed again: seconds per query at a million documents."""
+    where = (search._kind_is("question"), search._matches(["thu", "tuc"]))
+    stmt = sa.select(sa.func.count()).select_from(search.SearchDocument).where(*where)
+    sql = str(stmt.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
+    with search._steered_to_the_index():
+        plan = "\n".join(db.session.scalars(sa.text("EXPLAIN " + sql)))
+    assert "ix_search_document_fts" in plan, plan
+
+
+@pytest.mark.skipif(not is_postgresql(), reason="only on PostgreSQL: planner settings")
+@pytest.mark.parametrize("offset", [0, search.CANDIDATES])
+def test_search_leaves_the_planner_settings_of_the_transaction_as_it_found_them(offset):
+    """The seq scan is off and work_mem larger only while the search queries run."""
+    settings = sa.text("SELECT current_setting('enable_seqscan'), current_setting('work_mem')")
+    before = db.session.execute(settings).one()
+    search.index("question", 1, "Thủ tục đất đai")
+    db.session.flush()
+    search.search("question", "dat dai", offset=offset)
+    assert db.session.execute(settings).one() == before
 
 
 def test_highlight_escapes_the_html_of_a_found_document():
