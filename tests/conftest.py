@@ -36,10 +36,19 @@ def app(tmp_path_factory):
 
 
 class OneConnectionSession(FlaskSession):
-    """Every query goes through the test's connection, inside its transaction."""
+    """Every query of the app under test goes through the test's connection, inside its transaction.
+    Another app in the same process (the browser tests' live server, still answering a page that polls)
+    keeps its own engine: `db.session` is one global object, and a second thread must never use this
+    connection."""
+
+    test_app = None
 
     def get_bind(self, *args, **kwargs):
-        return self.bind
+        from flask import current_app
+
+        if current_app._get_current_object() is self.test_app:
+            return self.bind
+        return super().get_bind(*args, **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +61,7 @@ def _transaction(request, app):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
+        OneConnectionSession.test_app = app
         db.session = db._make_scoped_session({
             "bind": connection, "join_transaction_mode": "create_savepoint", "class_": OneConnectionSession,
         })

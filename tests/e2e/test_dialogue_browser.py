@@ -3,6 +3,7 @@ viewer upvotes it, the moderator marks it current and publishes the answer — a
 reloaded, shows it all within seconds."""
 import time
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -41,29 +42,39 @@ def _mails_to(mail_server, address, live_app, wait=10):
     return mails
 
 
-def _person(browser, base_url, email=None):
-    """A browser of its own for each person, reading English, signed in when an e-mail is given."""
-    context = browser.new_context(base_url=base_url)
-    context.add_cookies([{"name": "lang", "value": "en", "url": base_url}])
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
-    if email:
-        page.goto("/dang-nhap")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("form[action^='/dang-nhap'] button[type=submit]")
-        page.wait_for_selector(".account-link[href='/tai-khoan']")
-    return page
+@pytest.fixture
+def person(browser, live_server):
+    """Open a browser of its own for each person, reading English, signed in when an e-mail is given. Every one
+    is closed after the test: a live page polls, and must not keep calling the server while other tests run."""
+    contexts = []
+
+    def open_for(email=None):
+        context = browser.new_context(base_url=live_server)
+        contexts.append(context)
+        context.add_cookies([{"name": "lang", "value": "en", "url": live_server}])
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
+        if email:
+            page.goto("/dang-nhap")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", DEMO_PASSWORD)
+            page.click("form[action^='/dang-nhap'] button[type=submit]")
+            page.wait_for_selector(".account-link[href='/tai-khoan']")
+        return page
+
+    yield open_for
+    for context in contexts:
+        context.close()
 
 
-def test_a_question_goes_live_from_one_viewer_to_every_screen(browser, live_server, live_app, mail_server):
+def test_a_question_goes_live_from_one_viewer_to_every_screen(person, live_app, mail_server):
     session_id = _live_session_id(live_app)
     session_path = f"/doi-thoai/{session_id}"
 
     # A viewer follows the session and sends a question; similar ones show up while she types.
-    viewer = _person(browser, live_server)
+    viewer = person()
     viewer.goto(session_path)
     run_axe(viewer, "session page")
     viewer.fill("#body", "quảng cáo băng rôn")
@@ -78,7 +89,7 @@ def test_a_question_goes_live_from_one_viewer_to_every_screen(browser, live_serv
     viewer.evaluate("window.neverReloaded = true")  # gone if the page were loaded again
 
     # The moderator approves it in the console.
-    moderator = _person(browser, live_server, "kiemduyet@demo.gov.vn")
+    moderator = person("kiemduyet@demo.gov.vn")
     moderator.goto(f"{session_path}/dieu-hanh?state=new")
     run_axe(moderator, "console")
     item = moderator.locator(".queue-item", has_text=QUESTION)
@@ -88,7 +99,7 @@ def test_a_question_goes_live_from_one_viewer_to_every_screen(browser, live_serv
     expect(viewer.locator("#question-list")).to_contain_text(QUESTION, timeout=LIVE_WITHIN_MS)
 
     # A second viewer upvotes it; everybody's count follows.
-    second = _person(browser, live_server)
+    second = person()
     second.goto(session_path)
     row = second.locator(".dq-item", has_text=QUESTION)
     expect(row).to_contain_text("Asked by Anonymous")
@@ -120,7 +131,7 @@ def test_a_question_goes_live_from_one_viewer_to_every_screen(browser, live_serv
     run_axe(viewer, "session page after the live updates")
 
     # The projector in the room shows the same question and answer.
-    projector = _person(browser, live_server)
+    projector = person()
     projector.goto(f"{session_path}/trinh-chieu")
     expect(projector.locator(".projector-question")).to_have_text(QUESTION)
     expect(projector.locator(".projector-answer")).to_contain_text("Trung tâm Phục vụ hành chính công")
