@@ -95,6 +95,7 @@ def _official(session, form):
 
 
 def _edit_answer(question, form):
+    """Correct the published answer of a question (the earlier text is kept as a revision)."""
     if question.answer is None:
         raise services.DialogueError(_("This question has no answer yet."))
     services.edit_answer(question.answer, form.get("answer", ""), current_user, _official(question.session, form))

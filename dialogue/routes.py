@@ -134,6 +134,8 @@ def question_vote(session_id, question_id):
     session = live.public_session_or_404(session_id)
     question = live.public_question_or_404(session, question_id)
     if not services.votes_open(session):
+        if is_htmx():  # a page left open past the end: the button gives way to the final count
+            return render("dialogue/_vote.html", status=409, session=session, question=question, votes_open=False)
         flash(_("Voting has closed for this session."), "error")
         return _detail_page(session, status=409)
     voted = services.toggle_vote(question, public.voter_key())

@@ -129,6 +129,16 @@ def test_votes_close_with_the_session(client, make_dialogue_session, make_dialog
     assert _count(question) == 2
 
 
+def test_a_late_htmx_vote_gets_the_final_count_without_a_button(client, make_dialogue_session,
+                                                                 make_dialogue_question):
+    ended = make_dialogue_session(S.ENDED, starts_in_hours=-20)
+    question = make_dialogue_question(ended, Q.ANSWERED, votes=2)
+    response = _vote(client, question, htmx=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert f'<p class="vote" id="vote-{question.id}">' in page and "2 votes" in page and "<button" not in page
+
+
 def test_a_vote_moves_the_sessions_version(client, session, question):
     before = session.version
     _vote(client, question)
