@@ -1,7 +1,7 @@
 """Public pages of the online dialogue sessions: the list, a session live, its questions and votes, the
 projector view. The moderators' console is in console.py."""
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 from database import utcnow
 from extensions import db, limiter
 from feedback import asking, public
+from public_forms import submission_limits
 from web import is_htmx, is_partial_request, render
 
 from . import bp, live, media, services
@@ -46,28 +47,15 @@ def _ask_form():
     form = DialogueAskForm()
     if not form.idempotency_key.data:
         form.idempotency_key.data = asking.new_idempotency_key()
-    if current_user.is_authenticated and request.method == "GET":
-        form.name.data = form.name.data or current_user.display_name
-        form.email.data = form.email.data or current_user.email
+    form.prefill_from_account()
     return form
 
 
-def _contact_key():
-    """Count questions per contact too, whichever address they come from."""
-    contact = (request.form.get("email") or request.form.get("phone") or "").strip().lower()
-    return f"dialogue-ask-contact:{contact}" if contact else f"dialogue-ask-ip:{request.remote_addr}"
-
-
-def _question_created(response):
-    """Only questions actually stored use up the allowance."""
-    return g.get("dialogue_question_created", False)
+ask_limits = submission_limits("dialogue-ask", "DIALOGUE_ASK_LIMIT_PER_IP", "DIALOGUE_ASK_LIMIT_PER_CONTACT")
 
 
 @bp.route("/doi-thoai/<int:session_id>/dat-cau-hoi", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["DIALOGUE_ASK_LIMIT_PER_IP"], methods=["POST"],
-               deduct_when=_question_created, scope="dialogue-ask-ip")
-@limiter.limit(lambda: current_app.config["DIALOGUE_ASK_LIMIT_PER_CONTACT"], key_func=_contact_key,
-               methods=["POST"], deduct_when=_question_created, scope="dialogue-ask-contact")
+@ask_limits
 def ask(session_id):
     """Send a question to a session; a retry or a double click never makes a second one."""
     session = live.public_session_or_404(session_id)
@@ -95,7 +83,7 @@ def _create_once(session, form):
         db.session.rollback()
         services.find_question_by_key(form.idempotency_key.data) or abort(409)
         return
-    g.dialogue_question_created = True
+    ask_limits.stored()
 
 
 def _asked(session):

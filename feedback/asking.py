@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 import notifications
 from extensions import db
+from public_forms import normalize_phone
 
 from . import workflow
 from .models import Attachment, Question
@@ -114,8 +115,6 @@ def notify_asker(question, kind):
 
 def contact_matches(question, contact):
     """Whether contact is the e-mail or phone given with the question."""
-    from .forms import normalize_phone
-
     contact = (contact or "").strip()
     if "@" in contact:
         return bool(question.asker_email) and secrets.compare_digest(question.asker_email, contact.lower())

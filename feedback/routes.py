@@ -1,6 +1,6 @@
 """Public pages of the question-and-answer service: ask, track, read, search, rate, feed and export."""
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,6 +8,7 @@ from accounts.auth import role_required
 from accounts.models import Agency, Role, Topic
 from extensions import db, limiter
 from notifications import deliver_after_response
+from public_forms import submission_limits
 from web import is_htmx, render
 
 from . import asking, bp, public
@@ -26,28 +27,15 @@ def _ask_form():
     form.agency.choices = [(0, _("— I don't know —"))] + [tuple(a) for a in agencies]
     if not form.idempotency_key.data:
         form.idempotency_key.data = asking.new_idempotency_key()
-    if current_user.is_authenticated and request.method == "GET":
-        form.name.data = form.name.data or current_user.display_name
-        form.email.data = form.email.data or current_user.email
+    form.prefill_from_account()
     return form
 
 
-def _contact_key():
-    """Count questions per contact too, whichever address they come from."""
-    contact = (request.form.get("email") or request.form.get("phone") or "").strip().lower()
-    return f"ask-contact:{contact}" if contact else f"ask-ip:{request.remote_addr}"
-
-
-def _question_created(response):
-    """Only questions actually stored use up the allowance."""
-    return g.get("question_created", False)
+ask_limits = submission_limits("ask", "ASK_LIMIT_PER_IP", "ASK_LIMIT_PER_CONTACT")
 
 
 @bp.route("/hoi-dap/dat-cau-hoi", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["ASK_LIMIT_PER_IP"], methods=["POST"],
-               deduct_when=_question_created, scope="ask-ip")
-@limiter.limit(lambda: current_app.config["ASK_LIMIT_PER_CONTACT"], key_func=_contact_key, methods=["POST"],
-               deduct_when=_question_created, scope="ask-contact")
+@ask_limits
 def ask():
     """Ask a question: no account needed; a retry or a double click never makes a second question."""
     form = _ask_form()
@@ -79,7 +67,7 @@ def _create_once(form, checked):
         db.session.rollback()
         question = asking.find_by_key(form.idempotency_key.data) or abort(409)
         return question
-    g.question_created = True
+    ask_limits.stored()
     deliver_after_response()
     return question
 
