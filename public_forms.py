@@ -1,6 +1,7 @@
 """What every public form shares, in both services: the contact fields and their rule, the honeypot, the
 idempotency key, prefilling from the account, and rate limits counted only for stored submissions."""
 import re
+import uuid
 from functools import wraps
 
 from flask import current_app, g, request
@@ -13,6 +14,11 @@ from extensions import limiter
 from forms import BaseForm, email_format, max_length
 
 PHONE = re.compile(r"^(?:\+84|0)(?:3|5|7|8|9|2\d)\d{8}$")
+
+
+def new_idempotency_key():
+    """The key a form carries so that sending it twice makes one submission."""
+    return uuid.uuid4().hex
 
 
 def normalize_phone(value):
@@ -47,8 +53,11 @@ class ContactForm(BaseForm):
             return False
         return valid
 
-    def prefill_from_account(self):
-        """A signed-in person's name and e-mail, the first time the form is shown."""
+    def prepare(self):
+        """Give the form its idempotency key the first time it is shown, and a signed-in person's name
+        and e-mail."""
+        if not self.idempotency_key.data:
+            self.idempotency_key.data = new_idempotency_key()
         if current_user.is_authenticated and request.method == "GET":
             self.name.data = self.name.data or current_user.display_name
             self.email.data = self.email.data or current_user.email

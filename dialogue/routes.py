@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from database import utcnow
 from extensions import db, limiter
-from feedback import asking, public
+from feedback import public
 from public_forms import submission_limits
 from web import is_htmx, is_partial_request, render
 
@@ -45,9 +45,7 @@ def _detail_page(session, form=None, status=None):
 def _ask_form():
     """The ask form, with a fresh idempotency key the first time it is shown."""
     form = DialogueAskForm()
-    if not form.idempotency_key.data:
-        form.idempotency_key.data = asking.new_idempotency_key()
-    form.prefill_from_account()
+    form.prepare()
     return form
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 import notifications
 from extensions import db
-from public_forms import normalize_phone
+from public_forms import new_idempotency_key, normalize_phone  # noqa: F401  (new_idempotency_key: demo)
 
 from . import workflow
 from .models import Attachment, Question
@@ -41,11 +41,6 @@ def normalize_code(text):
 def format_code(code):
     """A tracking code in readable groups: ABCDE-FGHJK."""
     return f"{code[:5]}-{code[5:]}"
-
-
-def new_idempotency_key():
-    """The key a form carries so that sending it twice makes one question."""
-    return uuid.uuid4().hex
 
 
 def find_by_key(key):

@@ -25,9 +25,7 @@ def _ask_form():
     agencies = db.session.execute(sa.select(Agency.id, Agency.name).order_by(Agency.name)).all()
     form.topic.choices = [(0, _("— Choose a field —"))] + [tuple(t) for t in topics]
     form.agency.choices = [(0, _("— I don't know —"))] + [tuple(a) for a in agencies]
-    if not form.idempotency_key.data:
-        form.idempotency_key.data = asking.new_idempotency_key()
-    form.prefill_from_account()
+    form.prepare()
     return form
 
 
