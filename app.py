@@ -23,6 +23,7 @@ def create_app(test_config=None):
     import audit  # noqa: F401  (registers the models below)
     import dialogue.models  # noqa: F401
     import feedback.models  # noqa: F401
+    import feedback.survey_models  # noqa: F401
     import notifications  # noqa: F401
     import search  # noqa: F401
 
@@ -38,12 +39,14 @@ def create_app(test_config=None):
     from accounts import bp as accounts_bp
     from dialogue import bp as dialogue_bp
     from feedback import bp as feedback_bp
+    from feedback.api import api_bp
     from pages import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(dialogue_bp)
+    app.register_blueprint(api_bp)
 
     if app.config["ENV_NAME"] == "production" and not app.config.get("MAIL_SERVER"):
         app.logger.warning("MAIL_SERVER is not set: e-mail to citizens and staff is only written to the log.")

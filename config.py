@@ -88,6 +88,17 @@ class Config:
         "DIALOGUE_STREAM_HOSTS", "youtube.com,www.youtube.com,m.youtube.com,youtu.be").split(","))
     DIALOGUE_COVER_MAX_BYTES = 2 * 1024 * 1024
 
+    # The satisfaction survey after each completed dossier.
+    SURVEY_SCALE = int(os.environ.get("SURVEY_SCALE", "3"))  # 3 or 5 levels of overall satisfaction
+    SURVEY_DETAILS_MINUTES = int(os.environ.get("SURVEY_DETAILS_MINUTES", "120"))  # to add criteria and a comment
+    SURVEY_MIN_SAMPLE = int(os.environ.get("SURVEY_MIN_SAMPLE", "30"))  # responses before an agency is ranked
+    SURVEY_TARGETS = ((2025, 90.0), (2030, 95.0))  # share satisfied, per cent (Decision 766/QĐ-TTg)
+    SURVEY_LOOKUP_LIMIT_PER_IP = os.environ.get("SURVEY_LOOKUP_LIMIT_PER_IP", "10 per minute")
+    SURVEY_TOKEN_LIMIT_PER_IP = os.environ.get("SURVEY_TOKEN_LIMIT_PER_IP", "60 per minute")
+    COUNTER_SHOW_MINUTES = int(os.environ.get("COUNTER_SHOW_MINUTES", "10"))  # a handed-over dossier on the tablet
+    API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+    API_BATCH_MAX = 1000
+
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     PORTAL_NAME = os.environ.get("PORTAL_NAME", "Cổng tương tác")
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")  # for links in e-mail sent from the CLI

@@ -158,12 +158,6 @@ def question_export(fmt):
     return public.export(fmt)
 
 
-@bp.route("/danh-gia")
-def survey_start():
-    """Rate a completed dossier: the entry point printed on result slips."""
-    return render("feedback/survey_start.html")
-
-
 @bp.route("/tai-khoan/cau-hoi")
 @role_required(Role.CITIZEN)
 def my_questions():

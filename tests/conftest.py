@@ -204,7 +204,8 @@ def make_question(app, make_topic, make_agency):
 
 
 @pytest.fixture
-def paths(app, make_user, make_question, make_dialogue_session, make_dialogue_question, tmp_path):
+def paths(app, make_user, make_question, make_dialogue_session, make_dialogue_question, make_dossier,
+          make_counter, tmp_path):
     """Fill the placeholders of a table path with real objects."""
     from feedback.models import Attachment, QuestionState
 
@@ -240,6 +241,25 @@ def paths(app, make_user, make_question, make_dialogue_session, make_dialogue_qu
             ended = make_dialogue_session(SessionState.ENDED, cover_image="0" * 32 + ".png")
             make_dialogue_question(ended, DialogueQuestionState.ANSWERED)
             values["ended_session"] = ended.id
+        if "{token}" in path:  # the survey of a completed dossier, not yet answered
+            values["token"] = make_dossier().survey_token
+        if "{dossier}" in path:  # of an agency no test user belongs to
+            values["dossier"] = make_dossier().id
+        if "{counter}" in path:  # of an agency no test user belongs to
+            values["counter"] = make_counter().id
+        if "{follow_up}" in path:  # a dissatisfied answer of an agency no test user belongs to
+            from feedback import survey
+
+            dossier = make_dossier()
+            response, _created = survey.answer(dossier, 1, "link")
+            db.session.commit()
+            values["follow_up"] = response.follow_up.id
+        if "{api_key}" in path:
+            from feedback import dossiers
+
+            key, _secret = dossiers.create_key("Hệ thống một cửa (kiểm thử)")
+            db.session.commit()
+            values["api_key"] = key.id
         return path.format(**{**values, **given})
     return fill
 
@@ -304,4 +324,46 @@ def make_dialogue_question(app):
                          published_at=question.approved_at)
         db.session.commit()
         return question
+    return factory
+
+
+@pytest.fixture
+def make_dossier(app, make_agency):
+    """Store a dossier through the intake rules (completed yesterday, on time, with the applicant's contact)."""
+    from datetime import timedelta
+
+    from database import utcnow
+    from feedback import dossiers
+
+    def factory(agency=None, code=None, completed=True, channel="counter", procedure="Cấp giấy phép xây dựng",
+                phone="0912345678", email="nguoi.nop@example.vn", received_days_ago=10, due_in_days=-1,
+                completed_days_ago=1, field="Xây dựng", key=None):
+        n = next(_counter)
+        agency = agency or make_agency()
+        now = utcnow()
+        received = now - timedelta(days=received_days_ago)
+        data = {"code": code or f"H21.{n:05d}-261121-{n:04d}", "procedure": {"name": procedure},
+                "field": field, "agency_code": agency.code,
+                "received_at": received.isoformat() + "Z",
+                "due_at": (now + timedelta(days=due_in_days)).isoformat() + "Z",
+                "completed_at": (now - timedelta(days=completed_days_ago)).isoformat() + "Z" if completed else None,
+                "channel": channel,
+                "applicant": {"name": f"Người nộp {n}", "phone": phone, "email": email}}
+        outcome = dossiers.intake_one(data, key=key)
+        assert outcome.stored, outcome.errors
+        db.session.commit()
+        return outcome.dossier
+    return factory
+
+
+@pytest.fixture
+def make_counter(app, make_agency):
+    """Create a counter of the one-stop shop of an agency."""
+    from feedback.survey_models import ServiceCounter
+
+    def factory(agency=None, name=None):
+        counter = ServiceCounter(agency=agency or make_agency(), name=name or f"Quầy số {next(_counter)}")
+        db.session.add(counter)
+        db.session.commit()
+        return counter
     return factory

@@ -41,7 +41,6 @@ ROUTES = {
     "feedback.work": ("GET", "/can-bo/hoi-dap/{question}", MODERATORS, OFFICIALS),
     "feedback.act": ("POST", "/can-bo/hoi-dap/{question}/note", MODERATORS, OFFICIALS),
     "feedback.attachment": ("GET", "/can-bo/tep/{attachment}", MODERATORS, OFFICIALS),
-    "feedback.survey_start": ("GET", "/danh-gia", PUBLIC),
 }
 
 # Dialogue routes live in tables of their own, one per part of the service; {session} is a live session
@@ -51,6 +50,16 @@ from access_dialogue_public import ROUTES as DIALOGUE_PUBLIC_ROUTES  # noqa: E40
 
 ROUTES.update(DIALOGUE_MANAGE_ROUTES)
 ROUTES.update(DIALOGUE_PUBLIC_ROUTES)
+
+# The satisfaction survey: {token} is the survey of a completed, unanswered dossier; {dossier}, {counter} and
+# {follow_up} belong to an agency no test user belongs to; {api_key} is an active key.
+from access_survey_api import ROUTES as SURVEY_API_ROUTES  # noqa: E402
+from access_survey_desk import ROUTES as SURVEY_DESK_ROUTES  # noqa: E402
+from access_survey_public import ROUTES as SURVEY_PUBLIC_ROUTES  # noqa: E402
+from access_survey_scorecard import ROUTES as SURVEY_SCORECARD_ROUTES  # noqa: E402
+
+for table in (SURVEY_API_ROUTES, SURVEY_DESK_ROUTES, SURVEY_PUBLIC_ROUTES, SURVEY_SCORECARD_ROUTES):
+    ROUTES.update(table)
 
 
 def test_every_route_is_in_the_table(app):

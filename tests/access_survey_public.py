@@ -1,0 +1,6 @@
+"""Access table of the satisfaction survey's public routes (merged into tests/test_access.py)."""
+from access_roles import MODERATORS, OFFICIALS, PUBLIC  # noqa: F401
+
+ROUTES = {
+}
+ROUTES["feedback.survey_start"] = ("GET", "/danh-gia", PUBLIC)
