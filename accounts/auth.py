@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from database import utcnow
+from database import SAFE_METHODS, utcnow
 from extensions import db, login_manager
 from web import is_htmx, wants_json
 
@@ -39,10 +39,14 @@ def load_user(user_id):
 
 
 def _touch(record_id, now):
-    """Move the idle clock forward in a short transaction of its own, so reading pages stays read-only."""
+    """Move the idle clock forward: on a page read in a short transaction of its own, so reading stays
+    read-only; on a writing request inside its own transaction, which on SQLite already holds the write lock
+    (a second connection would wait for it until it timed out)."""
     statement = sa.update(UserSession).where(UserSession.id == record_id).values(last_seen_at=now)
     bind = db.session.get_bind()
-    if isinstance(bind, sa.Engine):
+    if request.method not in SAFE_METHODS:
+        db.session.execute(statement)
+    elif isinstance(bind, sa.Engine):
         with bind.execution_options(sqlite_immediate=True).begin() as conn:
             conn.execute(statement)
     else:  # the session is bound to one connection (a test's transaction): write through it

@@ -177,3 +177,35 @@ def test_signing_in_gives_a_new_session_cookie(client, auth, make_user):
 
 def test_logout_is_post_only(client):
     assert client.get("/dang-xuat").status_code == 405
+
+
+@pytest.mark.no_db_transaction
+def test_a_form_sent_after_a_minute_idle_is_not_held_up_by_the_idle_clock(tmp_path):
+    """A writing request moves the idle clock inside its own transaction: on SQLite a second connection
+    would wait for the request's own write lock, then fail with 'database is locked'."""
+    import time
+
+    from accounts import services as accounts
+    from testapp import PASSWORD, database_url, make_test_app
+
+    app = make_test_app(database_url(tmp_path, "portal_idle"))
+    with app.app_context():
+        accounts.create_agency("SO-CHO", "Sở Chờ")
+        accounts.create_user("canbo.cho@example.vn", PASSWORD, Role.STAFF, agency_code="SO-CHO")
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    assert client.post("/dang-nhap", data={"email": "canbo.cho@example.vn", "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        db.session.remove()
+    started = time.monotonic()
+    response = client.post("/dang-xuat")
+    elapsed = time.monotonic() - started
+    with app.app_context():
+        ended = db.session.scalar(sa.select(UserSession.ended_at))
+        db.session.remove()
+        db.engine.dispose()
+    assert response.status_code == 302 and elapsed < 2
+    assert ended is not None
