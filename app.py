@@ -110,10 +110,10 @@ def _register_errors(app):
 
 
 def _register_cli(app):
-    """flask --app app agencies|users|demo|mail …"""
+    """flask --app app agencies|users|demo|mail|api-keys …"""
     from accounts.cli import agencies_cli, users_cli
     from demo import demo_cli
-    from feedback.cli import holidays_cli, questions_cli
+    from feedback.cli import api_keys_cli, holidays_cli, questions_cli
     from notifications import mail_cli
 
     app.cli.add_command(agencies_cli)
@@ -122,3 +122,4 @@ def _register_cli(app):
     app.cli.add_command(questions_cli)
     app.cli.add_command(holidays_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(api_keys_cli)

@@ -98,6 +98,7 @@ class Config:
     COUNTER_SHOW_MINUTES = int(os.environ.get("COUNTER_SHOW_MINUTES", "10"))  # a handed-over dossier on the tablet
     API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
     API_BATCH_MAX = 1000
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")  # per key
 
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     PORTAL_NAME = os.environ.get("PORTAL_NAME", "Cổng tương tác")

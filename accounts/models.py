@@ -102,7 +102,7 @@ class Topic(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    name: Mapped[str] = mapped_column(NFCString(120))
+    name: Mapped[str] = mapped_column(NFCString(120), unique=True)  # the one-stop-shop system names fields
 
     def __repr__(self):
         return f"<Topic {self.slug}>"

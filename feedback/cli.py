@@ -1,4 +1,4 @@
-"""Scheduled work for questions: remind agencies of questions due soon (run daily from cron)."""
+"""The command line of this domain: question reminders (daily from cron), holidays, and the API's keys."""
 import click
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
@@ -78,3 +78,64 @@ def list_holidays():
 
     for holiday in db.session.scalars(sa.select(Holiday).order_by(Holiday.day)):
         click.echo(f"{holiday.day.isoformat()}  {holiday.name}")
+
+
+api_keys_cli = AppGroup("api-keys", help="Keys the one-stop-shop system uses to report dossiers.")
+
+
+@api_keys_cli.command("create")
+@click.option("--name", required=True, help="Who uses the key, e.g. 'Hệ thống một cửa tỉnh'.")
+@click.option("--agency", "agency_code", default=None, help="Bind the key to one agency's dossiers (its code).")
+def create_api_key(name, agency_code):
+    """Create a key and print it once, alone on the last line; only its hash is kept."""
+    from accounts.models import Agency
+    from database import normalize_text
+
+    from . import dossiers
+
+    name = normalize_text(name).strip()
+    if not name or len(name) > 120:
+        raise click.ClickException("A key needs a name of 1 to 120 characters.")
+    agency = None
+    if agency_code:
+        code = normalize_text(agency_code).strip().upper()
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
+        if agency is None:
+            raise click.ClickException(f"Unknown agency: {agency_code}.")
+    key, secret = dossiers.create_key(name, agency)
+    db.session.commit()
+    scope = f"agency {agency.code}" if agency else "every agency"
+    click.echo(f"Created API key {key.id} ({key.prefix}…) '{name}' for {scope}.")
+    click.echo("Copy it now: it is not shown again. Send it as 'Authorization: Bearer <key>'.")
+    click.echo(secret)
+
+
+@api_keys_cli.command("list")
+def list_api_keys():
+    """List the keys: id, prefix, agency, name, created, last used, and whether revoked."""
+    from .survey_models import ApiKey
+
+    def when(moment):
+        return moment.strftime("%Y-%m-%d %H:%M") + " UTC" if moment else "-"
+
+    for key in db.session.scalars(sa.select(ApiKey).order_by(ApiKey.id)):
+        state = f"revoked {when(key.revoked_at)}" if key.revoked_at else "active"
+        click.echo(f"{key.id}\t{key.prefix}…\t{key.agency.code if key.agency else '(all agencies)'}\t{key.name}\t"
+                   f"created {when(key.created_at)}\tlast used {when(key.last_used_at)}\t{state}")
+
+
+@api_keys_cli.command("revoke")
+@click.argument("key_id", type=int)
+def revoke_api_key(key_id):
+    """Stop accepting the key with this ID at once."""
+    from . import dossiers
+    from .survey_models import ApiKey
+
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        raise click.ClickException(f"No API key has ID {key_id}.")
+    if key.revoked_at is not None:
+        raise click.ClickException(f"API key {key_id} is already revoked.")
+    dossiers.revoke_key(key, None)
+    db.session.commit()
+    click.echo(f"Revoked API key {key.id} ({key.prefix}…) '{key.name}'.")

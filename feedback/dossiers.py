@@ -6,9 +6,11 @@ answers for each whether it was created, was already there, was completed by thi
 """
 import hashlib
 import json
+import re
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -20,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 import audit
 from accounts.models import Agency, Topic
-from database import contains_nul, normalize_text, utcnow
+from database import normalize_text, utcnow
 from extensions import db
 from public_forms import PHONE, normalize_phone
 
@@ -34,6 +36,7 @@ LIMITS = {"code": 64, "procedure.name": 300, "procedure.code": 40, "field": 120,
 EARLIEST = datetime(2000, 1, 1)
 CLOCK_SKEW = timedelta(minutes=10)
 KEY_PREFIX = "ctt_"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
 
 
 # --- validation ------------------------------------------------------------------------------------------------
@@ -55,14 +58,16 @@ class DossierInput:
     applicant_phone: Optional[str] = None
     applicant_email: Optional[str] = None
 
-    @property
+    @cached_property
     def fingerprint(self):
         """What makes two reports of one dossier the same report (the completion time apart: a dossier reported
         while open may be reported again once completed)."""
-        data = asdict(self)
-        data.pop("completed_at")
+        data = {name: getattr(self, name) for name in _INPUT_FIELDS if name != "completed_at"}  # asdict is slow
         data["channel"] = str(self.channel)
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_INPUT_FIELDS = tuple(f.name for f in fields(DossierInput))
 
 
 class Invalid(Exception):
@@ -85,10 +90,11 @@ def _text(errors, data, name, required=False, parent=None):
     if not isinstance(value, str):
         errors.setdefault(label, []).append(_("Must be text."))
         return None
-    value = normalize_text(value).strip()
-    if contains_nul(value) or any(ord(c) < 32 for c in value):
+    value = value.strip()
+    if CONTROL_CHARACTERS.search(value):  # NUL included, before normalize_text would refuse it with an error
         errors.setdefault(label, []).append(_("Must not contain control characters."))
         return None
+    value = normalize_text(value)
     limit = LIMITS.get(label)
     if limit and len(value) > limit:
         errors.setdefault(label, []).append(_("At most %(n)d characters.", n=limit))
@@ -155,6 +161,7 @@ def validate(data):
         procedure_code = _text(errors, procedure, "code", parent="procedure")
     topic = _text(errors, data, "field")
     agency_code = _text(errors, data, "agency_code", required=True)
+    agency_code = agency_code.upper() if agency_code else agency_code  # agencies' codes are upper case
     received_at = _time(errors, data, "received_at", required=True)
     due_at = _time(errors, data, "due_at", end_of_day=True)
     completed_at = _time(errors, data, "completed_at")
@@ -204,6 +211,11 @@ def validate(data):
 # --- storing -----------------------------------------------------------------------------------------------------
 
 CREATED, UNCHANGED, COMPLETED, CONFLICT, FORBIDDEN, INVALID = 201, 200, "completed", 409, 403, 422
+
+
+def conflict_message():
+    """Why a reported dossier conflicts with the stored one."""
+    return _("A different dossier with this code is already stored.")
 
 
 @dataclass
@@ -313,6 +325,16 @@ def _compare(existing, item):
     return CONFLICT
 
 
+@dataclass
+class _Pending:
+    """A dossier of this batch not inserted yet, as a later repeat in the batch compares against it."""
+
+    agency_id: int
+    fingerprint: str
+    completed_at: Optional[datetime]
+    id: None = None
+
+
 def intake(items, key=None, actor=None):
     """Store validated dossiers (DossierInput, or Invalid for those that failed) in one transaction's worth of
     queries; return one Outcome per item, in order. Repeats within the batch count as repeats."""
@@ -350,12 +372,11 @@ def intake(items, key=None, actor=None):
             else:
                 status = _compare(dossier, item)
             outcomes[n] = Outcome(status, item.code, dossier,
-                                  {"code": [_("A different dossier with this code is already stored.")]}
-                                  if status == CONFLICT else {})
+                                  {"code": [conflict_message()]} if status == CONFLICT else {})
             continue
         row = _row(item, catalogue, agency_id, key)
         new_rows.append((n, item, row))
-        existing[item.code] = Dossier(**row)  # a later repeat in this batch compares against it
+        existing[item.code] = _Pending(agency_id, item.fingerprint, item.completed_at)  # for a later repeat
     _insert(new_rows, outcomes)
     changed = sum(1 for o in outcomes if o.status in (CREATED, COMPLETED))
     if changed:
@@ -381,7 +402,9 @@ def _insert(new_rows, outcomes):
                 twin = db.session.scalar(sa.select(Dossier).where(Dossier.code == item.code))
                 if twin is None:
                     raise
-                outcomes[n] = Outcome(_compare(twin, item), item.code, twin)
+                status = _compare(twin, item)
+                outcomes[n] = Outcome(status, item.code, twin,
+                                      {"code": [conflict_message()]} if status == CONFLICT else {})
                 continue
             outcomes[n] = Outcome(CREATED, item.code)
     else:
