@@ -88,3 +88,88 @@ def counters_of(agency_id):
     return db.session.scalars(sa.select(ServiceCounter).where(ServiceCounter.agency_id == agency_id,
                                                               ServiceCounter.active.is_(True))
                               .order_by(ServiceCounter.name)).all()
+
+
+def all_counters_of(agency_id):
+    """Every counter of an agency, open ones first, by name (for its leaders' management page)."""
+    return db.session.scalars(sa.select(ServiceCounter).where(ServiceCounter.agency_id == agency_id)
+                              .order_by(ServiceCounter.active.desc(), ServiceCounter.name)).all()
+
+
+def paired_devices(counter_ids):
+    """The tablets still paired with each of these counters: counter id → devices, newest first."""
+    devices = {counter_id: [] for counter_id in counter_ids}
+    if counter_ids:
+        rows = db.session.scalars(sa.select(CounterDevice).where(CounterDevice.counter_id.in_(counter_ids),
+                                                                 CounterDevice.revoked_at.is_(None))
+                                  .order_by(CounterDevice.paired_at.desc(), CounterDevice.id.desc()))
+        for device in rows:
+            devices[device.counter_id].append(device)
+    return devices
+
+
+def _name(name):
+    """A counter's name as typed, trimmed; refused when empty or too long."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise CounterError(_l("Give the counter a name, for example “Counter 1”."))
+    if len(name) > 80:
+        raise CounterError(_l("At most %(max)d characters.", max=80))
+    return name
+
+
+def _name_taken(agency_id, name, but=None):
+    """Whether another counter of the agency already has this name."""
+    stmt = sa.select(ServiceCounter.id).where(ServiceCounter.agency_id == agency_id, ServiceCounter.name == name)
+    if but is not None:
+        stmt = stmt.where(ServiceCounter.id != but.id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def add_counter(agency, name, actor):
+    """Open a new counter at an agency's one-stop shop."""
+    name = _name(name)
+    if _name_taken(agency.id, name):
+        raise CounterError(_l("This agency already has a counter with this name."))
+    counter = ServiceCounter(agency_id=agency.id, name=name)
+    db.session.add(counter)
+    db.session.flush()
+    audit.record("counter.add", counter, actor=actor, name=name)
+    return counter
+
+
+def rename_counter(counter, name, actor):
+    """Give a counter a new name (its tablets stay paired)."""
+    name = _name(name)
+    if _name_taken(counter.agency_id, name, but=counter):
+        raise CounterError(_l("This agency already has a counter with this name."))
+    if name != counter.name:
+        audit.record("counter.rename", counter, actor=actor, before=counter.name, after=name)
+        counter.name = name
+    return counter
+
+
+def set_counter_open(counter, is_open, actor):
+    """Close a counter (its tablets stop showing surveys) or open it again."""
+    if counter.active != is_open:
+        counter.active = is_open
+        audit.record("counter.reopen" if is_open else "counter.close", counter, actor=actor)
+    return counter
+
+
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def seen(device):
+    """Note when a tablet last asked for its screen, at most once a minute, in a short write of its own, so
+    that polling stays read-only."""
+    now = utcnow()
+    if device.last_seen_at is not None and now - device.last_seen_at < SEEN_EVERY:
+        return
+    statement = sa.update(CounterDevice).where(CounterDevice.id == device.id).values(last_seen_at=now)
+    bind = db.session.get_bind()
+    if isinstance(bind, sa.Engine):
+        with bind.execution_options(sqlite_immediate=True).begin() as conn:
+            conn.execute(statement)
+    else:  # the session is bound to one connection (a test's transaction): write through it
+        bind.execute(statement)
