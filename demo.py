@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from accounts import services
 from accounts.models import Agency, AgencyKind, Role, Topic, User
 from demo_dialogue import load_dialogue
+from demo_survey import load_survey_demo
 from extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
@@ -49,7 +50,8 @@ ACCOUNTS = [
 
 
 def load_demo():
-    """Create whatever of the demo data is missing; never changes or removes what exists."""
+    """Create whatever of the demo data is missing; never changes or removes what exists. Returns how many
+    dossiers and survey answers it created."""
     existing_agencies = set(db.session.scalars(sa.select(Agency.code)))
     if PROVINCE[0] not in existing_agencies:
         services.create_agency(PROVINCE[0], PROVINCE[1], PROVINCE[2])
@@ -69,7 +71,9 @@ def load_demo():
     _load_holidays()
     _load_questions()
     load_dialogue()
+    survey = load_survey_demo()
     db.session.commit()
+    return survey
 
 
 HOLIDAYS_2026 = [
@@ -151,6 +155,8 @@ def load_command(if_empty):
     if if_empty and db.session.scalar(sa.select(sa.func.count(User.id))):
         click.echo("The database already holds data; demo data not loaded.")
     else:
-        load_demo()
+        dossiers, answers = load_demo()
         click.echo("Demo data loaded.")
+        if dossiers:
+            click.echo(f"  {dossiers} dossiers, {answers} survey answers.")
     print_accounts()
