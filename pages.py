@@ -16,7 +16,20 @@ def home():
     from dialogue.live import home_session
     from feedback.public import latest_answers
 
-    return render("home.html", latest=latest_answers(5), dialogue=home_session())
+    return render("home.html", latest=latest_answers(5), dialogue=home_session(), headline=_headline())
+
+
+def _headline():
+    """Province-wide share satisfied and on-time rate over the last 12 months, with its period (None without
+    data): one aggregate query."""
+    import workdays
+    from feedback import scorecard
+
+    start, end = scorecard.periods(workdays.today())["last_12_months"]
+    figures = scorecard.headline(start, end)
+    if not figures.responses and not (figures.on_time + figures.late):
+        return None
+    return {"figures": figures, "start": start, "end": end}
 
 
 @bp.route("/ngon-ngu", methods=["POST"])

@@ -176,3 +176,13 @@ def flash_errors(form):
     """Flash a summary when a form has errors (each error is also shown by its field)."""
     if form.errors:
         flash(_("Please correct the highlighted fields."), "error")
+
+
+def external_url(endpoint, **values):
+    """An absolute link for e-mail: on the request's own host, or on PORTAL_URL outside a request (jobs, CLI)."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_URL"]):
+        return url_for(endpoint, _external=True, **values)

@@ -32,11 +32,13 @@ def add_working_days(start, count):
     return day
 
 
-def working_days_between(start, end):
-    """How many working days lie after start up to and including end (0 when end <= start)."""
+def working_days_between(start, end, holidays=None):
+    """How many working days lie after start up to and including end (0 when end <= start). Callers counting
+    many spans pass the holidays of the whole range once, rather than a query per span."""
     if end <= start:
         return 0
-    holidays = holidays_between(start, end)
+    if holidays is None:
+        holidays = holidays_between(start, end)
     return sum(1 for n in range(1, (end - start).days + 1)
                if is_working_day(start + timedelta(days=n), holidays))
 

@@ -69,7 +69,10 @@ def compute(start, end, agency_id=None):
     names = dict(db.session.execute(sa.select(Agency.id, Agency.name)).all())
     today = workdays.today()
     table = {}
-    for agency, assigned, published, due, state in db.session.execute(stmt):
+    rows = db.session.execute(stmt).all()
+    assigned_days = [workdays.local_date(r.assigned_at) for r in rows if r.assigned_at]
+    holidays = workdays.holidays_between(min(assigned_days), max(end, today)) if assigned_days else set()
+    for agency, assigned, published, due, state in rows:
         row = table.setdefault(agency, AgencyFigures(names.get(agency, "?")))
         if assigned and low <= assigned < high:
             row.received += 1
@@ -79,7 +82,7 @@ def compute(start, end, agency_id=None):
                 row.on_time += 1
             if assigned:
                 row.days.append(workdays.working_days_between(workdays.local_date(assigned),
-                                                              workdays.local_date(published)))
+                                                              workdays.local_date(published), holidays))
         if state in OPEN_STATES and due is not None and due < today:
             row.overdue_now += 1
     return sorted(table.values(), key=lambda r: r.agency)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -13,6 +13,7 @@ from accounts.models import Role, User
 from database import utcnow
 from extensions import db
 from notifications import queue
+from web import external_url
 
 from .survey_models import (Dossier, FollowUpReason, SurveyDetail, SurveyFollowUp, SurveyResponse, SurveyVia)
 
@@ -168,7 +169,7 @@ def _raise_alert(response, reason):
     if leaders:
         body = render_template("email/survey_alert.txt", dossier=dossier, response=response, reason=reason,
                                rating=dict(levels(response.scale)).get(response.rating),
-                               url=url_for("feedback.follow_ups", _external=True))
+                               url=external_url("feedback.follow_ups"))
         subject = _("Survey answer to look into: dossier %(code)s", code=dossier.code)
         for leader in leaders:
             queue("survey.alert", leader.email, subject, body)
