@@ -1,6 +1,7 @@
 """What every public form shares, in both services: the contact fields and their rule, the honeypot, the
 idempotency key, prefilling from the account, and rate limits counted only for stored submissions."""
 import re
+import secrets
 import uuid
 from functools import wraps
 
@@ -26,6 +27,21 @@ def normalize_phone(value):
     if not value:
         return value
     return re.sub(r"(?!^\+)[^\d]", "", value.strip())
+
+
+def _national(phone):
+    """A phone number in its national spelling (+84 912… → 0912…), for comparing."""
+    phone = normalize_phone(phone or "")
+    return "0" + phone[3:] if phone.startswith("+84") else phone
+
+
+def contact_matches(contact, email, phone):
+    """Whether a typed e-mail or phone number is the one on record (case and spacing aside), in constant time."""
+    contact = (contact or "").strip()
+    if "@" in contact:
+        return bool(email) and secrets.compare_digest(email.lower(), contact.lower())
+    stored = _national(phone)
+    return bool(stored) and secrets.compare_digest(stored, _national(contact))
 
 
 def phone_format(form, field):

@@ -178,6 +178,15 @@ def flash_errors(form):
         flash(_("Please correct the highlighted fields."), "error")
 
 
+def spreadsheet_cell(value):
+    """A cell a spreadsheet will not run as a formula (text in exports comes from the public)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def external_url(endpoint, **values):
     """An absolute link for e-mail: on the request's own host, or on PORTAL_URL outside a request (jobs, CLI)."""
     from flask import has_request_context, url_for

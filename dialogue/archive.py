@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 import search
 from extensions import db, limiter
 from feedback.workflow import plain_text
-from web import render
+from web import render, spreadsheet_cell
 
 from . import bp, services
 from .models import DialogueAnswer, DialogueQuestion, DialogueQuestionState as Q, DialogueSession, SessionState as S
@@ -123,17 +123,9 @@ def _csv(rows):
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: spreadsheet_cell(value) for key, value in row.items()})
     return buffer.getvalue()
 
-
-def _cell(value):
-    """A cell a spreadsheet will not run as a formula (the text comes from the public)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @dataclass

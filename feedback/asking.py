@@ -8,8 +8,9 @@ from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
 
 import notifications
+import public_forms
 from extensions import db
-from public_forms import new_idempotency_key, normalize_phone  # noqa: F401  (new_idempotency_key: demo)
+from public_forms import new_idempotency_key  # noqa: F401  (the demo loader takes it from here)
 
 from . import workflow
 from .models import Attachment, Question
@@ -110,13 +111,4 @@ def notify_asker(question, kind):
 
 def contact_matches(question, contact):
     """Whether contact is the e-mail or phone given with the question."""
-    contact = (contact or "").strip()
-    if "@" in contact:
-        return bool(question.asker_email) and secrets.compare_digest(question.asker_email, contact.lower())
-    phone = normalize_phone(contact)
-    if phone.startswith("+84"):
-        phone = "0" + phone[3:]
-    stored = question.asker_phone or ""
-    if stored.startswith("+84"):
-        stored = "0" + stored[3:]
-    return bool(stored) and secrets.compare_digest(stored, phone)
+    return public_forms.contact_matches(contact, question.asker_email, question.asker_phone)

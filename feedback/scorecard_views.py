@@ -15,7 +15,7 @@ import workdays
 from accounts.auth import role_required
 from accounts.models import Agency, Role, Topic
 from extensions import db, limiter
-from web import render
+from web import render, spreadsheet_cell
 
 from . import bp, charts, scorecard as sc
 from .survey_models import CHANNEL_LABELS, Channel, SurveyFollowUp
@@ -421,14 +421,6 @@ def _download(table, fmt, prefix, filters):
     return response
 
 
-def _cell(value):
-    """A cell a spreadsheet will not run as a formula (names and comments come from outside)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
 
 def _csv(table):
     """CSV in UTF-8 with a BOM (spreadsheets then read the Vietnamese letters); shares in per cent."""
@@ -445,7 +437,7 @@ def _csv(table):
                 value = value.isoformat()
             elif value is not None and kind == "datetime":
                 value = _local(value).strftime("%Y-%m-%d %H:%M")
-            out.append(_cell(value))
+            out.append(spreadsheet_cell(value))
         writer.writerow(out)
     return buffer.getvalue()
 

@@ -202,7 +202,7 @@ def find_by_token(token):
 def find_by_code(code, contact):
     """The dossier with this code whose applicant's phone or e-mail on record is contact, or None. Both must
     match: the code alone is printed on papers others may see."""
-    from public_forms import normalize_phone
+    from public_forms import contact_matches
 
     code, contact = (code or "").strip(), (contact or "").strip()
     if not code or not contact or len(code) > 64 or len(contact) > 254:
@@ -211,14 +211,4 @@ def find_by_code(code, contact):
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code.in_({code, code.upper()})).limit(1))
     if dossier is None:
         return None
-    if "@" in contact:
-        matches = dossier.applicant_email is not None and dossier.applicant_email == contact.lower()
-    else:
-        phone = normalize_phone(contact)
-        if phone.startswith("+84"):
-            phone = "0" + phone[3:]
-        stored = dossier.applicant_phone or ""
-        if stored.startswith("+84"):
-            stored = "0" + stored[3:]
-        matches = bool(stored) and stored == phone
-    return dossier if matches else None
+    return dossier if contact_matches(contact, dossier.applicant_email, dossier.applicant_phone) else None

@@ -1,5 +1,4 @@
 """The one-stop-shop system reports one dossier at a time: answers, errors, idempotency, keys, audit, limits."""
-import threading
 from datetime import timedelta, timezone
 
 import pytest
@@ -10,7 +9,7 @@ from database import utcnow
 from extensions import db
 from feedback import dossiers, survey
 from feedback.survey_models import ApiKey, Dossier
-from testapp import database_url, make_test_app
+from testapp import all_at_once, database_url, make_test_app
 
 URL = "/api/v1/dossiers"
 
@@ -315,24 +314,6 @@ def test_a_code_with_a_slash_is_read_back_at_its_location(client, agency, header
 
 # --- the same dossier sent at once ------------------------------------------------------------------------------------
 
-def _all_at_once(calls):
-    """Run the calls in threads released together; return the errors raised."""
-    barrier, errors = threading.Barrier(len(calls)), []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except Exception as error:  # a duplicate row or a locked database would surface here
-            errors.append(repr(error))
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
 
 @pytest.mark.no_db_transaction
 def test_the_same_dossier_sent_many_times_at_once_is_stored_once(tmp_path):
@@ -353,7 +334,7 @@ def test_the_same_dossier_sent_many_times_at_once_is_stored_once(tmp_path):
         response = app.test_client().post(URL, json=data, headers={"Authorization": f"Bearer {secret}"})
         answers.append((response.status_code, response.get_json().get("survey_url")))
 
-    assert _all_at_once([post] * 10) == []
+    assert all_at_once([post] * 10) == []
     assert sorted(status for status, _url in answers) == [200] * 9 + [201]
     assert len({url for _status, url in answers}) == 1
     with app.app_context():

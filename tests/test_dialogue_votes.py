@@ -1,7 +1,6 @@
 """Upvotes: one per browser or account, toggled off again, exact when many people vote at once, only on published
 questions of a session that is not over; the button says whether it is pressed and works without JavaScript."""
 import re
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +9,7 @@ from accounts.models import Role
 from dialogue.models import DialogueQuestion, DialogueQuestionState as Q, DialogueVote, SessionState as S
 from extensions import db
 from feedback.public import VOTER_COOKIE
-from testapp import PASSWORD, database_url, make_test_app
+from testapp import PASSWORD, all_at_once, database_url, make_test_app
 
 
 @pytest.fixture(autouse=True)
@@ -181,24 +180,6 @@ def _stored_votes(app, question_id):
     return result
 
 
-def _all_at_once(requests):
-    """Run the requests in threads released together; return the errors raised."""
-    barrier, errors = threading.Barrier(len(requests)), []
-
-    def run(request):
-        try:
-            barrier.wait()
-            request()
-        except Exception as error:  # a lost update or a locked database would surface here
-            errors.append(repr(error))
-
-    threads = [threading.Thread(target=run, args=(request,)) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
 
 @pytest.mark.no_db_transaction
 def test_votes_from_many_browsers_at_once_are_all_counted_exactly(tmp_path):
@@ -208,11 +189,11 @@ def test_votes_from_many_browsers_at_once_are_all_counted_exactly(tmp_path):
     for n, browser in enumerate(browsers):
         browser.set_cookie(VOTER_COOKIE, f"{n:032x}")
     statuses = []
-    assert _all_at_once([lambda b=b: statuses.append(b.post(path).status_code) for b in browsers]) == []
+    assert all_at_once([lambda b=b: statuses.append(b.post(path).status_code) for b in browsers]) == []
     assert statuses == [303] * 20
     counter, keys = _stored_votes(app, question_id)
     assert counter == len(keys) == len(set(keys)) == 20
-    assert _all_at_once([lambda b=b: b.post(path) for b in browsers[::2]]) == []
+    assert all_at_once([lambda b=b: b.post(path) for b in browsers[::2]]) == []
     counter, keys = _stored_votes(app, question_id)
     assert counter == len(keys) == 10
     with app.app_context():
@@ -227,7 +208,7 @@ def test_one_browser_double_clicking_at_once_never_counts_twice(tmp_path):
         twins = [app.test_client() for _ in range(2)]
         for browser in twins:
             browser.set_cookie(VOTER_COOKIE, f"{round_:032x}")
-        assert _all_at_once([lambda b=b: b.post(path) for b in twins]) == []
+        assert all_at_once([lambda b=b: b.post(path) for b in twins]) == []
     counter, keys = _stored_votes(app, question_id)
     assert counter == len(keys) <= 5
     assert len(keys) == len(set(keys))

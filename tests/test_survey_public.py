@@ -1,7 +1,6 @@
 """The survey as the applicant meets it: finding it by code and contact, the one-tap question, one answer per
 dossier, the optional details, and the alert a dissatisfied answer raises."""
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from accounts.models import Role
 from extensions import db
 from feedback.survey_models import FollowUpReason, SurveyDetail, SurveyFollowUp, SurveyResponse
 from notifications import OutboxMessage
-from testapp import database_url, make_test_app
+from testapp import all_at_once, database_url, make_test_app
 
 
 @pytest.fixture(autouse=True)
@@ -348,24 +347,6 @@ def _survey_app(tmp_path, schema):
     return app, path, dossier_id
 
 
-def _all_at_once(requests):
-    """Run the requests in threads released together; return the errors raised."""
-    barrier, errors = threading.Barrier(len(requests)), []
-
-    def run(request):
-        try:
-            barrier.wait()
-            request()
-        except Exception as error:  # a second row or a locked database would surface here
-            errors.append(repr(error))
-
-    threads = [threading.Thread(target=run, args=(request,)) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
 
 @pytest.mark.no_db_transaction
 def test_answers_sent_at_the_same_moment_with_one_token_store_exactly_one(tmp_path):
@@ -373,7 +354,7 @@ def test_answers_sent_at_the_same_moment_with_one_token_store_exactly_one(tmp_pa
     browsers = [app.test_client() for _ in range(6)]
     results = []
     ratings = [3, 1, 2, 3, 1, 2]
-    assert _all_at_once([lambda b=b, r=r: results.append(b.post(path, data={"rating": str(r)}))
+    assert all_at_once([lambda b=b, r=r: results.append(b.post(path, data={"rating": str(r)}))
                          for b, r in zip(browsers, ratings)]) == []
     statuses = sorted(response.status_code for response in results)
     assert statuses == [200] * 5 + [303]  # one stored; the others are told it is already answered

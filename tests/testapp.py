@@ -54,3 +54,23 @@ def make_test_app(url, **overrides):
     return app
 
 
+def all_at_once(calls):
+    """Run the calls in threads released together; return the errors raised (a duplicate row or a locked
+    database would surface here)."""
+    import threading
+
+    barrier, errors = threading.Barrier(len(calls)), []
+
+    def run(call):
+        try:
+            barrier.wait()
+            call()
+        except Exception as error:
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
