@@ -297,7 +297,7 @@ def test_the_home_headline_matches_the_full_figures(known):
 
 def test_comments_are_listed_without_contact_data(known):
     rows = sc.comments(sc.Filters(MARCH.start, MARCH.end, agency_id=known["a"].id))
-    assert [(r["code"], r["procedure"], r["rating"]) for r in rows] == [("A-2", BUILD, "Dissatisfied")]
+    assert [(r["code"], r["procedure"], r["rating"]) for r in rows] == [("A-2", BUILD, "Không hài lòng")]
     assert "phone" not in rows[0] and "0912345678" not in str(rows[0]) and "nguoi.nop" not in str(rows[0])
     assert sc.comments(sc.Filters(MARCH.start, MARCH.end, agency_id=known["b"].id)) == []
 

@@ -221,7 +221,7 @@ def test_the_counter_tablet_shows_the_survey_of_the_dossier_handed_over_and_forg
     leader.click("form[action^='/dang-nhap'] button[type=submit]")
     leader.wait_for_selector(".account-link[href='/tai-khoan']")
     leader.goto("/can-bo/quay")
-    expect(leader.locator(".counter-item", has_text=name)).to_contain_text("Tablet paired on")
+    expect(leader.locator(".counter-item", has_text=name)).to_contain_text("Máy tính bảng ghép nối lúc")
     run_axe(leader, "counters and tablets")
 
 
