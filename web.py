@@ -1,5 +1,6 @@
 """The HTML and htmx glue: one render path, safe rich text, security headers, error pages."""
 import secrets
+import threading
 
 from functools import partial
 
@@ -22,18 +23,28 @@ def _link_attrs(attrs, new=False):
     return attrs
 
 
-# One pass: sanitize to the allow-list, then turn bare addresses into links and mark every link.
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True,
-    strip_comments=True, filters=[partial(LinkifyFilter, callbacks=[_link_attrs], parse_email=False)],
-)
+# One pass: sanitize to the allow-list, then turn bare addresses into links and mark every link. A Cleaner is not
+# safe to share between threads (its html5lib parser keeps state), and gunicorn's gthread workers run several
+# requests at once: each thread gets its own.
+_cleaners = threading.local()
+
+
+def _cleaner():
+    """This thread's cleaner."""
+    cleaner = getattr(_cleaners, "cleaner", None)
+    if cleaner is None:
+        cleaner = _cleaners.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True,
+            strip_comments=True, filters=[partial(LinkifyFilter, callbacks=[_link_attrs], parse_email=False)],
+        )
+    return cleaner
 
 
 def clean_html(text):
     """Sanitize light rich text (bold, lists, links) from users; everything else is stripped."""
     if not text:
         return Markup("")
-    return Markup(_cleaner.clean(text))
+    return Markup(_cleaner().clean(text))
 
 
 def paragraphs(text):

@@ -176,3 +176,18 @@ def test_production_cookies_are_secure_httponly_and_samesite(monkeypatch, tmp_pa
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Strict-Transport-Security" in response.headers
+
+
+def test_rich_text_is_cleaned_right_by_many_threads_at_once(app):
+    """gthread workers clean answers in several threads at once: each gets the same, correct result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from web import clean_html
+
+    text = "<p>Hồ sơ <strong>nộp</strong> tại <a href='https://dichvucong.gov.vn'>cổng</a> " \
+           "<script>alert(1)</script>www.gialai.gov.vn</p>" * 40
+    expected = str(clean_html(text))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: str(clean_html(text)), range(400)))
+    assert set(results) == {expected}
+    assert "<script" not in expected
