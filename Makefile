@@ -8,7 +8,7 @@ AXE    := .cache/axe-core-$(AXE_VERSION)/axe.min.js
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run serve test test-sqlite test-postgresql install install-dev translations extract-messages vendor clean
+.PHONY: run serve test test-sqlite test-postgresql install install-dev translations extract-messages vendor clean bench-live
 
 run: install translations
 	$(FLASK) db upgrade
@@ -50,6 +50,14 @@ translations: install
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot --ignore-dirs='.venv .cache tests bench node_modules' .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# The live dialogue page: polling or server-sent events, measured on both databases (docs/performance.md).
+# Needs PostgreSQL and Redis on 127.0.0.1 (see the services in docs/performance.md) and wrk.
+bench-live: install translations
+	$(BIN)/pip install -q -r bench/requirements.txt
+	@mkdir -p bench/results
+	$(BIN)/python bench/live_transport.py --db sqlite --json bench/results/live-sqlite.json
+	$(BIN)/python bench/live_transport.py --db postgresql --json bench/results/live-postgresql.json
 
 # axe-core for the accessibility checks of the browser tests (test-only, not served).
 $(AXE):
