@@ -21,7 +21,7 @@ ALL_AGENCIES = ""
 class ApiKeyForm(BaseForm):
     """A new key: who uses it, and the one agency it may report for (or every agency)."""
 
-    name = StringField(_l("Name"), validators=[required(), max_length(120)])
+    name = StringField(_l("System using the key"), validators=[required(), max_length(120)])
     agency = SelectField(_l("Agency"), validate_choice=False)
 
     def validate_agency(self, field):
